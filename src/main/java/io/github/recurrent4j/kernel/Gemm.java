@@ -1,0 +1,394 @@
+package io.github.recurrent4j.kernel;
+
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * General matrix multiply on row-major {@code float[]} with offsets and leading dimensions:
+ * <pre>
+ *   C = alpha · op(A) · op(B) + beta · C      op(X) = X or Xᵀ
+ * </pre>
+ * with {@code op(A)} of shape {@code [m, k]}, {@code op(B)} {@code [k, n]} and {@code C}
+ * {@code [m, n]}. A stored untransposed is {@code [m, k]} with row stride {@code lda >= k};
+ * transposed it is stored {@code [k, m]} with {@code lda >= m} (likewise B). Only C is written.
+ *
+ * <p>Large products pack panels of A and B (GotoBLAS layout) and run the {@link Kernels#microKernel}
+ * over them; products with at most {@value #SMALL_M} rows (an RNN step with batch 1, say) skip
+ * packing and stream B once. Work is split across {@link Parallel#threads()} by whole
+ * micro-tiles, so every element is computed by the same operations in the same order whatever
+ * the thread count: results are bit-identical for 1 and N threads. {@code beta == 0} overwrites C
+ * without reading it, as in BLAS.
+ */
+public final class Gemm {
+  /** Products with at most this many rows use the row-streaming kernels instead of packing. */
+  public static final int SMALL_M = 4;
+  /** With {@code transB} and at most this many rows (and no more rows than columns), B is streamed, not packed. */
+  static final int STREAM_B_MAX_M = 64;
+  /** Depth of a packed block (the k extent that stays in cache). */
+  static final int KC = 256;
+  /** Rows of A packed at once; a multiple of {@link Kernels#MR}. */
+  static final int MC = 96;
+  /** Columns of B packed at once; a multiple of every kernel's {@code nr()}. */
+  static final int NC = 512;
+  /** Below this many multiply-adds (m·n·k) a product runs on one thread; measured by GemmBenchmark. */
+  static final long PARALLEL_THRESHOLD = 1L << 17;
+
+  private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+  private Gemm() {}
+
+  /** Per-thread packing buffers, allocated once and grown only when a kernel needs more. */
+  private static final class Workspace {
+    float[] ap = new float[MC * KC]; // packed A block: MC/MR panels of (KC, MR)
+    float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr)
+    float[] tile = new float[0]; // (MR, nr) for edge tiles
+    float[] row = new float[0]; // (k) one row of a transposed A
+
+    float[] bp(int size) {
+      if (bp.length < size) {
+        bp = new float[size];
+      }
+      return bp;
+    }
+
+    float[] tile(int size) {
+      if (tile.length < size) {
+        tile = new float[size];
+      }
+      return tile;
+    }
+
+    float[] row(int size) {
+      if (row.length < size) {
+        row = new float[size];
+      }
+      return row;
+    }
+  }
+
+  /** {@code C = alpha·op(A)·op(B) + beta·C} with the {@linkplain Kernels#active() active} kernels. */
+  public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+      int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    gemm(Kernels.active(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+  }
+
+  /** {@code C = alpha·op(A)·op(B) + beta·C} with the given kernels. */
+  public static void gemm(Kernels kernels, boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    checkArguments(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    scale(m, n, beta, c, cOff, ldc);
+    if (k == 0 || alpha == 0f) {
+      return;
+    }
+    if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && m <= n) {
+      streamedB(kernels, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return;
+    }
+    boolean small = m <= SMALL_M;
+    boolean splitRows = !small && m > n;
+    int unit = small ? 64 : kernels.nr();
+    int units = splitRows ? (m + Kernels.MR - 1) / Kernels.MR : (n + unit - 1) / unit;
+    long work = (long) m * n * k;
+    int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), units);
+    if (tasks <= 1) {
+      run(kernels, small, transA, transB, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      return;
+    }
+    int parts = tasks;
+    if (splitRows) {
+      Parallel.run(parts, task -> {
+        int i0 = Math.min(m, chunkStart(task, parts, units) * Kernels.MR);
+        int i1 = Math.min(m, chunkStart(task + 1, parts, units) * Kernels.MR);
+        if (i1 > i0) {
+          int rowA = transA ? aOff + i0 : aOff + i0 * lda;
+          run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, a, rowA, lda, b, bOff, ldb, c,
+              cOff + i0 * ldc, ldc);
+        }
+      });
+    } else {
+      Parallel.run(parts, task -> {
+        int j0 = Math.min(n, chunkStart(task, parts, units) * unit);
+        int j1 = Math.min(n, chunkStart(task + 1, parts, units) * unit);
+        if (j1 > j0) {
+          run(kernels, small, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        }
+      });
+    }
+  }
+
+  /**
+   * {@code C += alpha·op(A)·Bᵀ} for few rows and many columns (an RNN step: {@code h·W_hhᵀ}), formed
+   * as {@code Cᵀ = B·op(A)ᵀ}: the large B is streamed in place by {@link Kernels#microKernelRows},
+   * never packed or transposed, and only the small op(A) is packed. Each tile goes through a small
+   * buffer and is added into C transposed, with the same {@code c + (alpha * sum)} rounding as the
+   * packed path. Rows of B are split across threads in whole tiles.
+   */
+  private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    final int mr = Kernels.MR;
+    int blocks = (n + mr - 1) / mr;
+    long work = (long) m * n * k;
+    int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), blocks);
+    Parallel.run(tasks, task -> {
+      int j0 = Math.min(n, chunkStart(task, tasks, blocks) * mr);
+      int j1 = Math.min(n, chunkStart(task + 1, tasks, blocks) * mr);
+      if (j1 > j0) {
+        streamedBColumns(kernels, transA, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      }
+    });
+  }
+
+  /** Columns {@code [j0, j1)} of {@link #streamedB}. */
+  private static void streamedBColumns(Kernels kernels, boolean transA, int m, int j0, int j1, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    final int mr = Kernels.MR;
+    final int nr = kernels.nr();
+    Workspace ws = WORKSPACE.get();
+    int mPadded = (m + nr - 1) / nr * nr;
+    float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr)
+    float[] tile = ws.tile(mr * nr);
+    float[] edgeRows = ws.row(mr * KC); // (MR, kc) zero-padded last rows of B
+    for (int pc = 0; pc < k; pc += KC) {
+      int kc = Math.min(KC, k - pc);
+      packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap);
+      for (int j = j0; j < j1; j += mr) {
+        int rows = Math.min(mr, j1 - j);
+        float[] rowData = b;
+        int rowOff = bOff + j * ldb + pc;
+        int rowStride = ldb;
+        if (rows < mr) {
+          Arrays.fill(edgeRows, 0, mr * kc, 0f);
+          for (int r = 0; r < rows; r++) {
+            System.arraycopy(b, bOff + (j + r) * ldb + pc, edgeRows, r * kc, kc);
+          }
+          rowData = edgeRows;
+          rowOff = 0;
+          rowStride = kc;
+        }
+        for (int i0 = 0; i0 < m; i0 += nr) {
+          int cols = Math.min(nr, m - i0);
+          Arrays.fill(tile, 0, mr * nr, 0f);
+          kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, tile, 0, nr);
+          for (int ii = 0; ii < cols; ii++) {
+            int at = cOff + (i0 + ii) * ldc + j;
+            for (int r = 0; r < rows; r++) {
+              c[at + r] = c[at + r] + tile[r * nr + ii];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static int chunkStart(int task, int tasks, int units) {
+    return (int) ((long) units * task / tasks);
+  }
+
+  /** Columns {@code [j0, j1)} of C, all m rows. */
+  private static void run(Kernels kernels, boolean small, boolean transA, boolean transB, int m, int j0, int j1, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    if (small) {
+      rows(kernels, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    } else {
+      packed(kernels, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    }
+  }
+
+  /** Few rows: each row of op(A) times op(B), streaming B without packing. */
+  private static void rows(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    Workspace ws = WORKSPACE.get();
+    for (int i = 0; i < m; i++) {
+      float[] rowData = a;
+      int rowOff = aOff + i * lda;
+      if (transA) {
+        rowData = ws.row(k);
+        for (int p = 0; p < k; p++) {
+          rowData[p] = a[aOff + p * lda + i];
+        }
+        rowOff = 0;
+      }
+      int cRow = cOff + i * ldc + j0;
+      if (transB) {
+        kernels.rowDotRows(k, j1 - j0, alpha, rowData, rowOff, b, bOff + j0 * ldb, ldb, c, cRow);
+      } else {
+        kernels.rowTimesMatrix(k, j1 - j0, alpha, rowData, rowOff, b, bOff + j0, ldb, c, cRow);
+      }
+    }
+  }
+
+  /** The blocked, packed product for columns {@code [j0, j1)} of C. */
+  private static void packed(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    final int mr = Kernels.MR;
+    final int nr = kernels.nr();
+    Workspace ws = WORKSPACE.get();
+    float[] ap = ws.ap;
+    float[] bp = ws.bp(KC * NC);
+    float[] tile = ws.tile(mr * nr);
+    for (int jc = j0; jc < j1; jc += NC) {
+      int nc = Math.min(NC, j1 - jc);
+      for (int pc = 0; pc < k; pc += KC) {
+        int kc = Math.min(KC, k - pc);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp);
+        for (int ic = 0; ic < m; ic += MC) {
+          int mc = Math.min(MC, m - ic);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
+          for (int jr = 0; jr < nc; jr += nr) {
+            int nTile = Math.min(nr, nc - jr);
+            int bpOff = jr * kc;
+            for (int ir = 0; ir < mc; ir += mr) {
+              int mTile = Math.min(mr, mc - ir);
+              int apOff = ir * kc;
+              int cTile = cOff + (ic + ir) * ldc + jc + jr;
+              if (mTile == mr && nTile == nr) {
+                kernels.microKernel(kc, ap, apOff, bp, bpOff, alpha, c, cTile, ldc);
+              } else {
+                Arrays.fill(tile, 0, mr * nr, 0f);
+                kernels.microKernel(kc, ap, apOff, bp, bpOff, alpha, tile, 0, nr);
+                for (int r = 0; r < mTile; r++) {
+                  for (int j = 0; j < nTile; j++) {
+                    int at = cTile + r * ldc + j;
+                    c[at] = c[at] + tile[r * nr + j];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as panels of (kc, MR), zero-padding the last panel. */
+  private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+    final int mr = Kernels.MR;
+    for (int ir = 0; ir < mc; ir += mr) {
+      int rows = Math.min(mr, mc - ir);
+      int panel = ir * kc;
+      if (rows < mr) {
+        Arrays.fill(ap, panel, panel + kc * mr, 0f);
+      }
+      for (int r = 0; r < rows; r++) {
+        int i = i0 + ir + r;
+        if (transA) {
+          for (int p = 0, src = aOff + p0 * lda + i; p < kc; p++, src += lda) {
+            ap[panel + p * mr + r] = a[src];
+          }
+        } else {
+          for (int p = 0, src = aOff + i * lda + p0; p < kc; p++, src++) {
+            ap[panel + p * mr + r] = a[src];
+          }
+        }
+      }
+    }
+  }
+
+  /** Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as panels of (kc, nr), zero-padding the last panel. */
+  private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, int nr,
+      float[] bp) {
+    for (int jr = 0; jr < nc; jr += nr) {
+      int cols = Math.min(nr, nc - jr);
+      int panel = jr * kc;
+      if (cols < nr) {
+        Arrays.fill(bp, panel, panel + kc * nr, 0f);
+      }
+      if (transB) {
+        for (int j = 0; j < cols; j++) {
+          for (int p = 0, src = bOff + (j0 + jr + j) * ldb + p0; p < kc; p++, src++) {
+            bp[panel + p * nr + j] = b[src];
+          }
+        }
+      } else {
+        for (int p = 0; p < kc; p++) {
+          System.arraycopy(b, bOff + (p0 + p) * ldb + j0 + jr, bp, panel + p * nr, cols);
+        }
+      }
+    }
+  }
+
+  private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+    if (beta == 1f) {
+      return;
+    }
+    for (int i = 0; i < m; i++) {
+      int row = cOff + i * ldc;
+      if (beta == 0f) {
+        Arrays.fill(c, row, row + n, 0f);
+      } else {
+        for (int j = row; j < row + n; j++) {
+          c[j] *= beta;
+        }
+      }
+    }
+  }
+
+  private static void checkArguments(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    if (m < 0 || n < 0 || k < 0) {
+      throw new IllegalArgumentException("Gemm: sizes must be >= 0, got m=" + m + ", n=" + n + ", k=" + k);
+    }
+    if (a == null || b == null || c == null) {
+      throw new IllegalArgumentException("Gemm: arrays must not be null (a=" + (a == null ? "null" : "ok") + ", b="
+          + (b == null ? "null" : "ok") + ", c=" + (c == null ? "null" : "ok") + ")");
+    }
+    long aEnd = checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+    long bEnd = checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+    long cEnd = checkMatrix("C", c, cOff, ldc, m, n);
+    if (m > 0 && n > 0 && k > 0) {
+      if (c == a && cOff < aEnd && aOff < cEnd) {
+        throw new IllegalArgumentException("Gemm: C overlaps A in the same array; the output must not alias an input");
+      }
+      if (c == b && cOff < bEnd && bOff < cEnd) {
+        throw new IllegalArgumentException("Gemm: C overlaps B in the same array; the output must not alias an input");
+      }
+    }
+  }
+
+  /** Checks a stored [rows, cols] matrix and returns one past its last element. */
+  private static long checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+    if (off < 0) {
+      throw new IllegalArgumentException("Gemm: offset of " + name + " must be >= 0, got " + off);
+    }
+    if (ld < Math.max(1, cols)) {
+      throw new IllegalArgumentException("Gemm: leading dimension of " + name + " must be >= " + Math.max(1, cols)
+          + " (its stored row length), got " + ld);
+    }
+    if (rows == 0 || cols == 0) {
+      return off;
+    }
+    long end = off + (long) (rows - 1) * ld + cols;
+    if (end > x.length) {
+      throw new IllegalArgumentException("Gemm: " + name + " stored as [" + rows + ", " + cols + "] with offset " + off
+          + " and leading dimension " + ld + " needs " + end + " elements but the array has " + x.length);
+    }
+    return end;
+  }
+
+  /**
+   * The product of two rank-2 tensors, {@code op(a) · op(b)}, as a new tensor.
+   *
+   * @throws IllegalArgumentException when the inner dimensions differ or a tensor is not rank 2
+   */
+  public static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
+    if (a.rank() != 2 || b.rank() != 2) {
+      throw new IllegalArgumentException("Gemm.matmul: needs rank-2 tensors, got " + a.shapeString() + " and "
+          + b.shapeString());
+    }
+    int m = transA ? a.dim(1) : a.dim(0);
+    int k = transA ? a.dim(0) : a.dim(1);
+    int kb = transB ? b.dim(1) : b.dim(0);
+    int n = transB ? b.dim(0) : b.dim(1);
+    if (k != kb) {
+      throw new IllegalArgumentException("Gemm.matmul: inner dimensions differ: op(a) is [" + m + ", " + k
+          + "] and op(b) is [" + kb + ", " + n + "]");
+    }
+    Tensor c = Tensor.zeros(m, n);
+    gemm(transA, transB, m, n, k, 1f, a.data(), 0, Math.max(1, a.dim(1)), b.data(), 0, Math.max(1, b.dim(1)), 0f,
+        c.data(), 0, Math.max(1, n));
+    return c;
+  }
+}

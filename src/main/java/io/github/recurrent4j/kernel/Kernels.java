@@ -1,0 +1,85 @@
+package io.github.recurrent4j.kernel;
+
+/**
+ * The hot loops, on {@code float[]} with offsets. There are two implementations with the same
+ * contract: {@link ScalarKernels} (plain Java, the reference) and a SIMD one built on
+ * {@code jdk.incubator.vector}. {@link #active()} is chosen once at start-up; tests hold the two
+ * equal on random shapes.
+ *
+ * <p>Unless stated otherwise, the output may alias the input (in-place use is allowed).
+ */
+public interface Kernels {
+  /** Rows of a packed A panel in {@link #microKernel}. */
+  int MR = 6;
+
+  /** A short name for logs and benchmarks, e.g. {@code "scalar"} or {@code "simd-512"}. */
+  String name();
+
+  /** Columns of a packed B panel in {@link #microKernel}. */
+  int nr();
+
+  /**
+   * {@code c[r, j] += alpha * Σ_p ap[p, r] * bp[p, j]} for the full {@code MR × nr()} tile, where
+   * {@code ap[p, r] = ap[apOff + p*MR + r]}, {@code bp[p, j] = bp[bpOff + p*nr() + j]} and
+   * {@code c[r, j] = c[cOff + r*ldc + j]}. The product is formed first and then added:
+   * {@code c + (alpha * sum)}, rounded twice.
+   */
+  void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff, int ldc);
+
+  /**
+   * As {@link #microKernel}, but A is read in place from {@code MR} rows:
+   * {@code ap[p, r] = a[aOff + r*lda + p]}. Used when A is a large matrix that is cheaper to
+   * stream than to pack.
+   */
+  void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c, int cOff,
+      int ldc);
+
+  /** {@code c[j] += alpha * Σ_p a[p] * b[p*ldb + j]} for {@code j < n}: a row vector times a matrix. */
+  void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);
+
+  /** {@code c[j] += alpha * Σ_p a[p] * b[j*ldb + p]} for {@code j < n}: dot products of a row with rows. */
+  void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);
+
+  /** {@code y = 1 / (1 + exp(-x))}. */
+  void sigmoid(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** {@code y = tanh(x)}. */
+  void tanh(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** {@code y = max(x, 0)}. */
+  void relu(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** From the sigmoid's output: {@code dx = dy * y * (1 - y)}. */
+  void sigmoidBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
+  /** From the tanh's output: {@code dx = dy * (1 - y*y)}. */
+  void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
+  /** From the relu's output: {@code dx = y > 0 ? dy : 0}. */
+  void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
+  /** Softmax of one row of length {@code n}, max-subtracted so it never overflows. */
+  void softmax(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** Log-softmax of one row: {@code y = (x - max) - log(Σ exp(x - max))}. */
+  void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** The kernels chosen at start-up: SIMD when available and not disabled, scalar otherwise. */
+  static Kernels active() {
+    return KernelSelection.ACTIVE;
+  }
+
+  /** The scalar reference kernels, always available. */
+  static Kernels scalar() {
+    return KernelSelection.SCALAR;
+  }
+
+  /**
+   * The SIMD kernels, or {@code null} when {@code jdk.incubator.vector} is not in this JVM. They
+   * are returned even when {@code -Drecurrent4j.simd=false} turned them off for {@link #active()},
+   * so that tests can compare the two.
+   */
+  static Kernels simd() {
+    return KernelSelection.SIMD;
+  }
+}

@@ -1,0 +1,185 @@
+package io.github.recurrent4j.kernel;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * A small deterministic parallel-for. The caller splits work into a fixed number of tasks; each
+ * task covers a range fixed by its index, so which thread runs it never changes the result.
+ * Kernels split output rows or columns, so threads never share writes, and choose split points
+ * that do not change any element's arithmetic: results are bit-identical for every thread count.
+ *
+ * <p>Workers are daemon threads that spin for a few microseconds after a job before they park, so
+ * the many small products of a recurrent time loop do not pay a thread wake-up each. The calling
+ * thread takes tasks too. A call made from inside a task runs sequentially.
+ *
+ * <p>The thread count defaults to the number of available processors, or to the system property
+ * {@code recurrent4j.threads}.
+ */
+public final class Parallel {
+  private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
+  private static final long SPIN_NANOS = 50_000;
+  private static int threads = initialThreads();
+  private static Pool pool;
+
+  private Parallel() {}
+
+  private static int initialThreads() {
+    String property = System.getProperty("recurrent4j.threads");
+    int available = Runtime.getRuntime().availableProcessors();
+    if (property == null || property.isBlank()) {
+      return available;
+    }
+    try {
+      int n = Integer.parseInt(property.trim());
+      return n >= 1 ? n : available;
+    } catch (NumberFormatException e) {
+      return available;
+    }
+  }
+
+  /** The number of threads kernels may use. */
+  public static synchronized int threads() {
+    return threads;
+  }
+
+  /** Sets the number of threads kernels may use (1 = everything on the calling thread). */
+  public static synchronized void setThreads(int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("Parallel.setThreads: count must be >= 1, got " + count);
+    }
+    if (count != threads && pool != null) {
+      pool.shutdown();
+      pool = null;
+    }
+    threads = count;
+  }
+
+  /** The number of tasks a kernel should split into right now: 1 inside a task, else {@link #threads()}. */
+  public static int tasksAvailable() {
+    return INSIDE.get() ? 1 : threads();
+  }
+
+  private static synchronized Pool pool() {
+    if (pool == null) {
+      pool = new Pool(threads - 1);
+    }
+    return pool;
+  }
+
+  /**
+   * Runs {@code body.accept(task)} for {@code task = 0 .. tasks-1} and returns when all are done.
+   * The first exception thrown by a task is rethrown. Concurrent callers are served one at a time.
+   */
+  public static void run(int tasks, IntConsumer body) {
+    if (tasks <= 1 || INSIDE.get()) {
+      for (int t = 0; t < tasks; t++) {
+        body.accept(t);
+      }
+      return;
+    }
+    Pool p = pool();
+    synchronized (p) {
+      p.execute(tasks, body);
+    }
+  }
+
+  /** Runs one task index after another until none is left; records the first failure. */
+  private static void drain(Job job) {
+    INSIDE.set(Boolean.TRUE);
+    try {
+      int t;
+      while ((t = job.next.getAndIncrement()) < job.tasks) {
+        try {
+          job.body.accept(t);
+        } catch (Throwable e) {
+          job.failure.compareAndSet(null, e);
+        } finally {
+          job.done.incrementAndGet();
+        }
+      }
+    } finally {
+      INSIDE.set(Boolean.FALSE);
+    }
+  }
+
+  private static final class Job {
+    final IntConsumer body;
+    final int tasks;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger done = new AtomicInteger();
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Job(IntConsumer body, int tasks) {
+      this.body = body;
+      this.tasks = tasks;
+    }
+  }
+
+  /** Worker threads that spin briefly, then park, waiting for the next job. */
+  private static final class Pool {
+    private final Thread[] workers;
+    private volatile Job job;
+    private volatile boolean stopped;
+
+    Pool(int size) {
+      workers = new Thread[size];
+      for (int i = 0; i < size; i++) {
+        Thread t = new Thread(this::work, "recurrent4j-worker-" + i);
+        t.setDaemon(true);
+        workers[i] = t;
+        t.start();
+      }
+    }
+
+    void execute(int tasks, IntConsumer body) {
+      Job current = new Job(body, tasks);
+      job = current;
+      for (Thread w : workers) {
+        LockSupport.unpark(w);
+      }
+      drain(current);
+      while (current.done.get() < tasks) {
+        Thread.onSpinWait();
+      }
+      Throwable failure = current.failure.get();
+      if (failure instanceof RuntimeException re) {
+        throw re;
+      }
+      if (failure instanceof Error err) {
+        throw err;
+      }
+      if (failure != null) {
+        throw new IllegalStateException("Parallel.run: a task failed", failure);
+      }
+    }
+
+    private void work() {
+      Job seen = null;
+      while (!stopped) {
+        Job current = job;
+        if (current != seen) {
+          seen = current;
+          drain(current);
+          continue;
+        }
+        long spinEnd = System.nanoTime() + SPIN_NANOS;
+        while (job == seen && !stopped && System.nanoTime() < spinEnd) {
+          Thread.onSpinWait();
+        }
+        if (job == seen && !stopped) {
+          LockSupport.parkNanos(this, 1_000_000);
+        }
+      }
+    }
+
+    void shutdown() {
+      stopped = true;
+      for (Thread w : workers) {
+        LockSupport.unpark(w);
+      }
+    }
+  }
+}

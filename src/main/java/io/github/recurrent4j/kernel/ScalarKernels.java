@@ -1,0 +1,161 @@
+package io.github.recurrent4j.kernel;
+
+/**
+ * The scalar reference kernels: plain loops, transcendental functions computed in double and
+ * rounded once to float. Used when the Vector API is absent or disabled, and as the twin every
+ * SIMD kernel is tested against.
+ */
+public final class ScalarKernels implements Kernels {
+  private static final int NR = 16;
+
+  @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
+  public int nr() {
+    return NR;
+  }
+
+  @Override
+  public void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff,
+      int ldc) {
+    for (int r = 0; r < MR; r++) {
+      for (int j = 0; j < NR; j++) {
+        float sum = 0f;
+        for (int p = 0; p < kc; p++) {
+          sum += ap[apOff + p * MR + r] * bp[bpOff + p * NR + j];
+        }
+        int at = cOff + r * ldc + j;
+        c[at] = c[at] + alpha * sum;
+      }
+    }
+  }
+
+  @Override
+  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
+      int cOff, int ldc) {
+    for (int r = 0; r < MR; r++) {
+      for (int j = 0; j < NR; j++) {
+        float sum = 0f;
+        for (int p = 0; p < kc; p++) {
+          sum += a[aOff + r * lda + p] * bp[bpOff + p * NR + j];
+        }
+        int at = cOff + r * ldc + j;
+        c[at] = c[at] + alpha * sum;
+      }
+    }
+  }
+
+  @Override
+  public void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+      int cOff) {
+    for (int j = 0; j < n; j++) {
+      float sum = 0f;
+      for (int p = 0; p < k; p++) {
+        sum += a[aOff + p] * b[bOff + p * ldb + j];
+      }
+      c[cOff + j] = c[cOff + j] + alpha * sum;
+    }
+  }
+
+  @Override
+  public void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+      int cOff) {
+    for (int j = 0; j < n; j++) {
+      float sum = 0f;
+      int row = bOff + j * ldb;
+      for (int p = 0; p < k; p++) {
+        sum += a[aOff + p] * b[row + p];
+      }
+      c[cOff + j] = c[cOff + j] + alpha * sum;
+    }
+  }
+
+  @Override
+  public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yOff + i] = sigmoid(x[xOff + i]);
+    }
+  }
+
+  /** {@code 1 / (1 + exp(-x))} computed in double and rounded once; 0 and 1 at the extremes, never NaN for finite x. */
+  public static float sigmoid(float x) {
+    return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
+  }
+
+  @Override
+  public void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+    }
+  }
+
+  @Override
+  public void relu(float[] x, int xOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v > 0f ? v : 0f;
+    }
+  }
+
+  @Override
+  public void sigmoidBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float s = y[yOff + i];
+      dx[dxOff + i] = dy[dyOff + i] * (s * (1f - s));
+    }
+  }
+
+  @Override
+  public void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float t = y[yOff + i];
+      dx[dxOff + i] = dy[dyOff + i] * (1f - t * t);
+    }
+  }
+
+  @Override
+  public void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    for (int i = 0; i < n; i++) {
+      dx[dxOff + i] = y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+    }
+  }
+
+  @Override
+  public void softmax(float[] x, int xOff, float[] y, int yOff, int n) {
+    float max = max(x, xOff, n);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      float e = (float) Math.exp(x[xOff + i] - max);
+      y[yOff + i] = e;
+      sum += e;
+    }
+    float inv = (float) (1.0 / sum);
+    for (int i = 0; i < n; i++) {
+      y[yOff + i] *= inv;
+    }
+  }
+
+  @Override
+  public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
+    float max = max(x, xOff, n);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += Math.exp(x[xOff + i] - max);
+    }
+    float logSum = (float) Math.log(sum);
+    for (int i = 0; i < n; i++) {
+      y[yOff + i] = (x[xOff + i] - max) - logSum;
+    }
+  }
+
+  static float max(float[] x, int off, int n) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      max = Math.max(max, x[off + i]);
+    }
+    return max;
+  }
+}

@@ -1,0 +1,391 @@
+package io.github.recurrent4j.kernel.simd;
+
+import io.github.recurrent4j.kernel.Kernels;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD kernels on {@code jdk.incubator.vector}, the only package that imports it. Each method has
+ * a scalar twin in {@link io.github.recurrent4j.kernel.ScalarKernels} with the same contract;
+ * tails shorter than a vector run the same arithmetic lane by lane.
+ *
+ * <p>Loaded reflectively, and only when the JVM has the module, so the rest of the library never
+ * links against the incubator API.
+ */
+public final class VectorKernels implements Kernels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  private static final int NR = 2 * L;
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+
+  @Override
+  public String name() {
+    return "simd-" + S.vectorBitSize();
+  }
+
+  @Override
+  public int nr() {
+    return NR;
+  }
+
+  @Override
+  public void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff,
+      int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    int pa = apOff;
+    int pb = bpOff;
+    for (int p = 0; p < kc; p++, pa += MR, pb += NR) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, pb);
+      FloatVector b1 = FloatVector.fromArray(S, bp, pb + L);
+      FloatVector a = FloatVector.broadcast(S, ap[pa]);
+      c00 = a.fma(b0, c00);
+      c01 = a.fma(b1, c01);
+      a = FloatVector.broadcast(S, ap[pa + 1]);
+      c10 = a.fma(b0, c10);
+      c11 = a.fma(b1, c11);
+      a = FloatVector.broadcast(S, ap[pa + 2]);
+      c20 = a.fma(b0, c20);
+      c21 = a.fma(b1, c21);
+      a = FloatVector.broadcast(S, ap[pa + 3]);
+      c30 = a.fma(b0, c30);
+      c31 = a.fma(b1, c31);
+      a = FloatVector.broadcast(S, ap[pa + 4]);
+      c40 = a.fma(b0, c40);
+      c41 = a.fma(b1, c41);
+      a = FloatVector.broadcast(S, ap[pa + 5]);
+      c50 = a.fma(b0, c50);
+      c51 = a.fma(b1, c51);
+    }
+    FloatVector al = FloatVector.broadcast(S, alpha);
+    int r0 = cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, c, r0)).intoArray(c, r0);
+    c01.mul(al).add(FloatVector.fromArray(S, c, r0 + L)).intoArray(c, r0 + L);
+    int r1 = r0 + ldc;
+    c10.mul(al).add(FloatVector.fromArray(S, c, r1)).intoArray(c, r1);
+    c11.mul(al).add(FloatVector.fromArray(S, c, r1 + L)).intoArray(c, r1 + L);
+    int r2 = r1 + ldc;
+    c20.mul(al).add(FloatVector.fromArray(S, c, r2)).intoArray(c, r2);
+    c21.mul(al).add(FloatVector.fromArray(S, c, r2 + L)).intoArray(c, r2 + L);
+    int r3 = r2 + ldc;
+    c30.mul(al).add(FloatVector.fromArray(S, c, r3)).intoArray(c, r3);
+    c31.mul(al).add(FloatVector.fromArray(S, c, r3 + L)).intoArray(c, r3 + L);
+    int r4 = r3 + ldc;
+    c40.mul(al).add(FloatVector.fromArray(S, c, r4)).intoArray(c, r4);
+    c41.mul(al).add(FloatVector.fromArray(S, c, r4 + L)).intoArray(c, r4 + L);
+    int r5 = r4 + ldc;
+    c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
+    c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+  }
+
+  @Override
+  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
+      int cOff, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    int a0 = aOff;
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    int a4 = a3 + lda;
+    int a5 = a4 + lda;
+    int pb = bpOff;
+    for (int p = 0; p < kc; p++, pb += NR) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, pb);
+      FloatVector b1 = FloatVector.fromArray(S, bp, pb + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + p]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + p]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[a3 + p]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(S, a[a4 + p]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(S, a[a5 + p]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+    }
+    FloatVector al = FloatVector.broadcast(S, alpha);
+    int r0 = cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, c, r0)).intoArray(c, r0);
+    c01.mul(al).add(FloatVector.fromArray(S, c, r0 + L)).intoArray(c, r0 + L);
+    int r1 = r0 + ldc;
+    c10.mul(al).add(FloatVector.fromArray(S, c, r1)).intoArray(c, r1);
+    c11.mul(al).add(FloatVector.fromArray(S, c, r1 + L)).intoArray(c, r1 + L);
+    int r2 = r1 + ldc;
+    c20.mul(al).add(FloatVector.fromArray(S, c, r2)).intoArray(c, r2);
+    c21.mul(al).add(FloatVector.fromArray(S, c, r2 + L)).intoArray(c, r2 + L);
+    int r3 = r2 + ldc;
+    c30.mul(al).add(FloatVector.fromArray(S, c, r3)).intoArray(c, r3);
+    c31.mul(al).add(FloatVector.fromArray(S, c, r3 + L)).intoArray(c, r3 + L);
+    int r4 = r3 + ldc;
+    c40.mul(al).add(FloatVector.fromArray(S, c, r4)).intoArray(c, r4);
+    c41.mul(al).add(FloatVector.fromArray(S, c, r4 + L)).intoArray(c, r4 + L);
+    int r5 = r4 + ldc;
+    c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
+    c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+  }
+
+  @Override
+  public void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+      int cOff) {
+    int j = 0;
+    for (; j + 4 * L <= n; j += 4 * L) {
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = s0;
+      FloatVector s2 = s0;
+      FloatVector s3 = s0;
+      for (int p = 0, row = bOff + j; p < k; p++, row += ldb) {
+        FloatVector x = FloatVector.broadcast(S, a[aOff + p]);
+        s0 = x.fma(FloatVector.fromArray(S, b, row), s0);
+        s1 = x.fma(FloatVector.fromArray(S, b, row + L), s1);
+        s2 = x.fma(FloatVector.fromArray(S, b, row + 2 * L), s2);
+        s3 = x.fma(FloatVector.fromArray(S, b, row + 3 * L), s3);
+      }
+      // Vectors are combined here, not in a helper: a FloatVector passed to a method that is not inlined is boxed.
+      int at = cOff + j;
+      s0.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
+      s1.mul(alpha).add(FloatVector.fromArray(S, c, at + L)).intoArray(c, at + L);
+      s2.mul(alpha).add(FloatVector.fromArray(S, c, at + 2 * L)).intoArray(c, at + 2 * L);
+      s3.mul(alpha).add(FloatVector.fromArray(S, c, at + 3 * L)).intoArray(c, at + 3 * L);
+    }
+    for (; j + L <= n; j += L) {
+      FloatVector s = FloatVector.zero(S);
+      for (int p = 0, row = bOff + j; p < k; p++, row += ldb) {
+        s = FloatVector.broadcast(S, a[aOff + p]).fma(FloatVector.fromArray(S, b, row), s);
+      }
+      s.mul(alpha).add(FloatVector.fromArray(S, c, cOff + j)).intoArray(c, cOff + j);
+    }
+    for (; j < n; j++) {
+      float sum = 0f;
+      for (int p = 0; p < k; p++) {
+        sum = Math.fma(a[aOff + p], b[bOff + p * ldb + j], sum);
+      }
+      c[cOff + j] = c[cOff + j] + alpha * sum;
+    }
+  }
+
+  @Override
+  public void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+      int cOff) {
+    int kv = k - k % L;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      int r0 = bOff + j * ldb;
+      int r1 = r0 + ldb;
+      int r2 = r1 + ldb;
+      int r3 = r2 + ldb;
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = s0;
+      FloatVector s2 = s0;
+      FloatVector s3 = s0;
+      for (int p = 0; p < kv; p += L) {
+        FloatVector x = FloatVector.fromArray(S, a, aOff + p);
+        s0 = x.fma(FloatVector.fromArray(S, b, r0 + p), s0);
+        s1 = x.fma(FloatVector.fromArray(S, b, r1 + p), s1);
+        s2 = x.fma(FloatVector.fromArray(S, b, r2 + p), s2);
+        s3 = x.fma(FloatVector.fromArray(S, b, r3 + p), s3);
+      }
+      c[cOff + j] = c[cOff + j] + alpha * dotTail(s0.reduceLanes(VectorOperators.ADD), a, aOff, b, r0, kv, k);
+      c[cOff + j + 1] = c[cOff + j + 1] + alpha * dotTail(s1.reduceLanes(VectorOperators.ADD), a, aOff, b, r1, kv, k);
+      c[cOff + j + 2] = c[cOff + j + 2] + alpha * dotTail(s2.reduceLanes(VectorOperators.ADD), a, aOff, b, r2, kv, k);
+      c[cOff + j + 3] = c[cOff + j + 3] + alpha * dotTail(s3.reduceLanes(VectorOperators.ADD), a, aOff, b, r3, kv, k);
+    }
+    for (; j < n; j++) {
+      int r = bOff + j * ldb;
+      FloatVector s = FloatVector.zero(S);
+      for (int p = 0; p < kv; p += L) {
+        s = FloatVector.fromArray(S, a, aOff + p).fma(FloatVector.fromArray(S, b, r + p), s);
+      }
+      c[cOff + j] = c[cOff + j] + alpha * dotTail(s.reduceLanes(VectorOperators.ADD), a, aOff, b, r, kv, k);
+    }
+  }
+
+  /** Adds the scalar tail {@code [from, k)} of a dot product to {@code sum}, the reduced vector part. */
+  private static float dotTail(float sum, float[] a, int aOff, float[] b, int bRow, int from, int k) {
+    for (int p = from; p < k; p++) {
+      sum = Math.fma(a[aOff + p], b[bRow + p], sum);
+    }
+    return sum;
+  }
+
+  @Override
+  public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+      FloatVector e = v.neg().lanewise(VectorOperators.EXP);
+      ONE.div(e.add(1f)).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-(double) x[xOff + i])));
+    }
+  }
+
+  @Override
+  public void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+    }
+  }
+
+  @Override
+  public void relu(float[] x, int xOff, float[] y, int yOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, x, xOff + i).max(0f).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v > 0f ? v : 0f;
+    }
+  }
+
+  @Override
+  public void sigmoidBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector s = FloatVector.fromArray(S, y, yOff + i);
+      FloatVector d = s.mul(s.neg().add(1f));
+      FloatVector.fromArray(S, dy, dyOff + i).mul(d).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float s = y[yOff + i];
+      dx[dxOff + i] = dy[dyOff + i] * (s * (1f - s));
+    }
+  }
+
+  @Override
+  public void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector t = FloatVector.fromArray(S, y, yOff + i);
+      FloatVector d = t.mul(t).neg().add(1f);
+      FloatVector.fromArray(S, dy, dyOff + i).mul(d).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float t = y[yOff + i];
+      dx[dxOff + i] = dy[dyOff + i] * (1f - t * t);
+    }
+  }
+
+  @Override
+  public void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector g = FloatVector.fromArray(S, dy, dyOff + i);
+      FloatVector v = FloatVector.fromArray(S, y, yOff + i);
+      g.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      dx[dxOff + i] = y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+    }
+  }
+
+  @Override
+  public void softmax(float[] x, int xOff, float[] y, int yOff, int n) {
+    float max = max(x, xOff, n);
+    float sum = expShifted(x, xOff, y, yOff, n, max);
+    float inv = 1f / sum;
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, y, yOff + i).mul(inv).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] *= inv;
+    }
+  }
+
+  @Override
+  public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
+    float max = max(x, xOff, n);
+    float logSum = (float) Math.log(expSum(x, xOff, n, max));
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(S, x, xOff + i).sub(max).sub(logSum).intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] = (x[xOff + i] - max) - logSum;
+    }
+  }
+
+  private static float max(float[] x, int off, int n) {
+    int i = 0;
+    float max = Float.NEGATIVE_INFINITY;
+    if (n >= L) {
+      FloatVector m = FloatVector.fromArray(S, x, off);
+      for (i = L; i + L <= n; i += L) {
+        m = m.max(FloatVector.fromArray(S, x, off + i));
+      }
+      max = m.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < n; i++) {
+      max = Math.max(max, x[off + i]);
+    }
+    return max;
+  }
+
+  /** y = exp(x - max); returns the sum of y. */
+  private static float expShifted(float[] x, int xOff, float[] y, int yOff, int n, float max) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector e = FloatVector.fromArray(S, x, xOff + i).sub(max).lanewise(VectorOperators.EXP);
+      e.intoArray(y, yOff + i);
+      acc = acc.add(e);
+    }
+    double sum = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      float e = (float) Math.exp(x[xOff + i] - max);
+      y[yOff + i] = e;
+      sum += e;
+    }
+    return (float) sum;
+  }
+
+  /** The sum of exp(x - max), without writing anything. */
+  private static double expSum(float[] x, int xOff, int n, float max) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      acc = acc.add(FloatVector.fromArray(S, x, xOff + i).sub(max).lanewise(VectorOperators.EXP));
+    }
+    double sum = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      sum += Math.exp(x[xOff + i] - max);
+    }
+    return sum;
+  }
+}

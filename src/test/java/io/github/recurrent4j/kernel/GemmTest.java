@@ -1,0 +1,219 @@
+package io.github.recurrent4j.kernel;
+
+import static io.github.recurrent4j.testing.Assertions2.assertClose;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class GemmTest {
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(Runtime.getRuntime().availableProcessors());
+  }
+
+  static Stream<Kernels> kernels() {
+    List<Kernels> all = new ArrayList<>();
+    all.add(Kernels.scalar());
+    if (Kernels.simd() != null) {
+      all.add(Kernels.simd());
+    }
+    return all.stream();
+  }
+
+  /** The naive triple loop in double: the reference every variant is held to. */
+  static float[] naive(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb, float beta, float[] c0, int cOff, int ldc) {
+    float[] c = c0.clone();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double sum = 0;
+        for (int p = 0; p < k; p++) {
+          double x = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+          double y = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+          sum += x * y;
+        }
+        int at = cOff + i * ldc + j;
+        c[at] = (float) (alpha * sum + (beta == 0f ? 0 : beta * (double) c[at]));
+      }
+    }
+    return c;
+  }
+
+  static float[] random(Rng rng, int size) {
+    float[] x = new float[size];
+    for (int i = 0; i < size; i++) {
+      x[i] = (float) rng.nextDouble(-1, 1);
+    }
+    return x;
+  }
+
+  /** One random case: shapes from 1 to 70 with padding in the leading dimensions and offsets. */
+  private static void randomCase(Kernels kernels, Rng rng, boolean ta, boolean tb) {
+    int m = 1 + rng.nextInt(70);
+    int n = 1 + rng.nextInt(70);
+    int k = 1 + rng.nextInt(70);
+    int lda = (ta ? m : k) + rng.nextInt(3);
+    int ldb = (tb ? k : n) + rng.nextInt(3);
+    int ldc = n + rng.nextInt(3);
+    int aOff = rng.nextInt(4);
+    int bOff = rng.nextInt(4);
+    int cOff = rng.nextInt(4);
+    float[] a = random(rng, aOff + (ta ? k : m) * lda);
+    float[] b = random(rng, bOff + (tb ? n : k) * ldb);
+    float[] c = random(rng, cOff + m * ldc);
+    float alpha = rng.nextInt(4) == 0 ? 1f : (float) rng.nextDouble(-2, 2);
+    float beta = new float[] {0f, 1f, 0.5f, -1.25f}[rng.nextInt(4)];
+    float[] expected = naive(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    float[] actual = c.clone();
+    Gemm.gemm(kernels, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, actual, cOff, ldc);
+    String what = String.format("%s transA=%s transB=%s m=%d n=%d k=%d lda=%d ldb=%d ldc=%d alpha=%s beta=%s",
+        kernels.name(), ta, tb, m, n, k, lda, ldb, ldc, alpha, beta);
+    assertClose(what, actual, expected, 1e-5 * k, 1e-5);
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void everyTransposeVariantMatchesTheNaiveLoopOnRandomShapes(Kernels kernels) {
+    Rng rng = new Rng(42);
+    for (int trial = 0; trial < 150; trial++) {
+      for (int variant = 0; variant < 4; variant++) {
+        randomCase(kernels, rng, (variant & 1) != 0, (variant & 2) != 0);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void largeShapesCrossEveryBlockBoundary(Kernels kernels) {
+    Rng rng = new Rng(7);
+    // m > MC, n > NC, k > KC, none a multiple of the tile sizes; plus the streamed-B shape class.
+    int[][] shapes = {{101, 530, 300}, {40, 700, 270}, {200, 45, 513}, {5, 600, 257}, {64, 64, 64}};
+    for (int[] s : shapes) {
+      for (int variant = 0; variant < 4; variant++) {
+        boolean ta = (variant & 1) != 0;
+        boolean tb = (variant & 2) != 0;
+        int m = s[0];
+        int n = s[1];
+        int k = s[2];
+        float[] a = random(rng, m * k);
+        float[] b = random(rng, k * n);
+        float[] c = random(rng, m * n);
+        float[] expected = naive(ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
+        Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
+        assertClose(kernels.name() + " " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb, c, expected, 1e-5 * k,
+            1e-5);
+      }
+    }
+  }
+
+  @Test
+  void simdAndScalarAgreeWithinFloat32Tolerance() {
+    Kernels simd = Kernels.simd();
+    assertThat(simd).as("the test JVM runs with --add-modules jdk.incubator.vector").isNotNull();
+    Rng rng = new Rng(3);
+    for (int trial = 0; trial < 100; trial++) {
+      int m = 1 + rng.nextInt(90);
+      int n = 1 + rng.nextInt(90);
+      int k = 1 + rng.nextInt(300);
+      boolean ta = rng.nextInt(2) == 1;
+      boolean tb = rng.nextInt(2) == 1;
+      float[] a = random(rng, m * k);
+      float[] b = random(rng, k * n);
+      float[] viaSimd = new float[m * n];
+      float[] viaScalar = new float[m * n];
+      Gemm.gemm(simd, ta, tb, m, n, k, 1f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0f, viaSimd, 0, n);
+      Gemm.gemm(Kernels.scalar(), ta, tb, m, n, k, 1f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0f, viaScalar, 0, n);
+      assertClose("simd vs scalar " + m + "x" + n + "x" + k, viaSimd, viaScalar, 2e-6 * k, 1e-5);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void resultsAreBitIdenticalForOneAndTwoThreads(Kernels kernels) {
+    Rng rng = new Rng(11);
+    // Big enough to run in parallel on every path: packed (split by columns and by rows), streamed B, few rows.
+    int[][] shapes = {{300, 700, 200}, {700, 90, 300}, {32, 1024, 256}, {3, 2048, 512}, {48, 700, 300}};
+    for (int[] s : shapes) {
+      for (int variant = 0; variant < 4; variant++) {
+        boolean ta = (variant & 1) != 0;
+        boolean tb = (variant & 2) != 0;
+        int m = s[0];
+        int n = s[1];
+        int k = s[2];
+        float[] a = random(rng, m * k);
+        float[] b = random(rng, k * n);
+        float[] c = random(rng, m * n);
+        float[] one = c.clone();
+        float[] two = c.clone();
+        Parallel.setThreads(1);
+        Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, one, 0, n);
+        Parallel.setThreads(2);
+        Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, two, 0, n);
+        assertThat(two).as("%s %dx%dx%d ta=%s tb=%s", kernels.name(), m, n, k, ta, tb).isEqualTo(one);
+      }
+    }
+  }
+
+  @Test
+  void betaZeroOverwritesNanInTheOutputAsBlasDoes() {
+    float[] a = {1, 2, 3, 4};
+    float[] b = {1, 0, 0, 1};
+    float[] c = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
+    Gemm.gemm(false, false, 2, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2);
+    assertThat(c).containsExactly(1, 2, 3, 4);
+  }
+
+  @Test
+  void zeroDepthScalesByBetaOnly() {
+    float[] c = {1, 2, 3, 4};
+    Gemm.gemm(false, false, 2, 2, 0, 1f, new float[0], 0, 1, new float[0], 0, 2, 3f, c, 0, 2);
+    assertThat(c).containsExactly(3, 6, 9, 12);
+  }
+
+  @Test
+  void badArgumentsAreRejectedWithTheirReason() {
+    float[] a = new float[6];
+    float[] b = new float[6];
+    float[] c = new float[4];
+    assertThatThrownBy(() -> Gemm.gemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("Gemm: sizes must be >= 0, got m=-1, n=2, k=3");
+    assertThatThrownBy(() -> Gemm.gemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: leading dimension of A must be >= 3 (its stored row length), got 2");
+    assertThatThrownBy(() -> Gemm.gemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: A stored as [2, 3] with offset 1 and leading dimension 3 needs 7 elements but the array has 6");
+    assertThatThrownBy(() -> Gemm.gemm(false, true, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: leading dimension of B must be >= 3 (its stored row length), got 2");
+    assertThatThrownBy(() -> Gemm.gemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, -1, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("Gemm: offset of C must be >= 0, got -1");
+    assertThatThrownBy(() -> Gemm.gemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, null, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: arrays must not be null (a=ok, b=ok, c=null)");
+    float[] shared = new float[16];
+    assertThatThrownBy(() -> Gemm.gemm(false, false, 2, 2, 2, 1f, shared, 0, 2, b, 0, 2, 0f, shared, 2, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: C overlaps A in the same array; the output must not alias an input");
+  }
+
+  @Test
+  void matmulOfTensorsChecksInnerDimensions() {
+    Tensor a = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+    Tensor b = Tensor.of(new float[] {1, 0, 0, 1, 1, 1}, 3, 2);
+    assertThat(Gemm.matmul(a, false, b, false).data()).containsExactly(4, 5, 10, 11);
+    assertThat(Gemm.matmul(a, true, a, false).shape()).containsExactly(3, 3);
+    assertThatThrownBy(() -> Gemm.matmul(a, false, a, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm.matmul: inner dimensions differ: op(a) is [2, 3] and op(b) is [2, 3]");
+  }
+}
