@@ -1,0 +1,55 @@
+package io.github.recurrent4j.nn;
+
+import io.github.recurrent4j.tensor.Tensor;
+
+/**
+ * A trainable tensor and its gradient, which has the same shape. Layers add into {@link #grad()}
+ * in backward; optimizers read both and update {@link #value()} in place. The name is the key of
+ * the tensor in its layer's state dict, in PyTorch's style ({@code weight}, {@code bias_ih_l0}).
+ */
+public final class Parameter {
+  private final String name;
+  private final Tensor value;
+  private final Tensor grad;
+
+  public Parameter(String name, Tensor value) {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("Parameter: name must be non-empty, got " + (name == null ? "null" : "\"\""));
+    }
+    if (value == null) {
+      throw new IllegalArgumentException("Parameter " + name + ": value is null");
+    }
+    this.name = name;
+    this.value = value;
+    this.grad = Tensor.zerosLike(value);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** The live value; optimizers update it in place. */
+  public Tensor value() {
+    return value;
+  }
+
+  /** The accumulated gradient of the loss with respect to {@link #value()}. */
+  public Tensor grad() {
+    return grad;
+  }
+
+  /** Sets the gradient to zero. */
+  public void zeroGrad() {
+    grad.fill(0f);
+  }
+
+  /** The number of elements. */
+  public int size() {
+    return value.size();
+  }
+
+  @Override
+  public String toString() {
+    return "Parameter " + name + value.shapeString();
+  }
+}

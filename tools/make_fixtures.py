@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Generates the PyTorch reference fixtures under src/test/resources/fixtures.
+
+Run from the repository root:   /usr/bin/python3 tools/make_fixtures.py
+(needs Debian's PyTorch: apt-get install -y python3-torch libopenblas0-pthread)
+
+Every case draws random weights and inputs, rounds them to float32, then runs the forward and
+autograd backward in float64 with torch's own modules, and saves everything as float32:
+inputs, weights, outputs, an upstream gradient and every gradient. The Java tests read these
+files and never need Python.
+
+The safetensors files are written by write_safetensors below, independently of the Java writer,
+so reading them also tests the Java reader against a second implementation of the format.
+"""
+import json
+import os
+import struct
+import sys
+
+import torch
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "fixtures")
+
+DTYPES = {
+    torch.float32: ("F32", 4),
+    torch.float64: ("F64", 8),
+    torch.float16: ("F16", 2),
+    torch.bfloat16: ("BF16", 2),
+}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: tensor} in insertion order; little-endian, data 8-byte aligned."""
+    header = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    chunks = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        dtype, size = DTYPES[t.dtype]
+        raw = t.view(torch.int16).numpy().tobytes() if t.dtype in (torch.float16, torch.bfloat16) \
+            else t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        assert len(raw) == t.numel() * size
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    blob += b" " * ((8 - len(blob) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(blob)))
+        f.write(blob)
+        for raw in chunks:
+            f.write(raw)
+    os.replace(tmp, path)
+
+
+def f32(t):
+    """Rounds to float32 and back to float64, so both sides start from identical values."""
+    return t.to(torch.float32).to(torch.float64)
+
+
+def linear_cases():
+    out = {}
+    gen = torch.Generator().manual_seed(20261127)
+    cases = [
+        ("rank2", 5, 3, (4, 5), True),
+        ("rank3", 6, 4, (2, 3, 6), True),
+        ("nobias", 7, 2, (3, 7), False),
+        ("wide", 33, 19, (2, 5, 33), True),  # crosses SIMD widths and tails
+    ]
+    for name, fin, fout, shape, bias in cases:
+        layer = torch.nn.Linear(fin, fout, bias=bias).double()
+        with torch.no_grad():
+            layer.weight.copy_(f32(torch.rand(fout, fin, generator=gen, dtype=torch.float64) * 2 - 1))
+            if bias:
+                layer.bias.copy_(f32(torch.rand(fout, generator=gen, dtype=torch.float64) * 2 - 1))
+        x = f32(torch.randn(*shape, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        y = layer(x)
+        dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+        y.backward(dy)
+        out[f"{name}.weight"] = layer.weight
+        if bias:
+            out[f"{name}.bias"] = layer.bias
+        out[f"{name}.input"] = x
+        out[f"{name}.output"] = y
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_input"] = x.grad
+        out[f"{name}.grad_weight"] = layer.weight.grad
+        if bias:
+            out[f"{name}.grad_bias"] = layer.bias.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
+def embedding_cases():
+    out = {}
+    gen = torch.Generator().manual_seed(5)
+    cases = [
+        ("plain", 10, 4, (3, 5), None),
+        ("padded", 7, 6, (2, 8), 0),  # repeated ids, and a padding row that must get no gradient
+    ]
+    for name, count, dim, shape, padding in cases:
+        layer = torch.nn.Embedding(count, dim, padding_idx=padding).double()
+        with torch.no_grad():
+            layer.weight.copy_(f32(torch.randn(count, dim, generator=gen, dtype=torch.float64)))
+            if padding is not None:
+                layer.weight[padding].zero_()
+        ids = torch.randint(0, count, shape, generator=gen)
+        ids.view(-1)[:3] = ids.view(-1)[3]  # force repeats
+        y = layer(ids)
+        dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+        y.backward(dy)
+        out[f"{name}.weight"] = layer.weight
+        out[f"{name}.ids"] = ids.to(torch.float64)  # small integers, exact in float32
+        out[f"{name}.output"] = y
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_weight"] = layer.weight.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
+def dtype_cases():
+    """The same values in every dtype the Java reader converts, including the edge values of each."""
+    values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
+                           float("-inf"), 3.0, 1024.0], dtype=torch.float64)
+    out = {
+        "f32": values.to(torch.float32).reshape(3, 4),
+        "f64": values.reshape(3, 4),
+        "f16": values.to(torch.float16).reshape(3, 4),
+        "bf16": torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65536.0, 2.0 ** -100, 3.0e38, float("inf"),
+                              float("-inf"), 3.0, 1024.0], dtype=torch.float64).to(torch.bfloat16).reshape(2, 6),
+        "bf16_as_f32": torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65536.0, 2.0 ** -100, 3.0e38, float("inf"),
+                                     float("-inf"), 3.0, 1024.0]).to(torch.bfloat16).to(torch.float32).reshape(2, 6),
+        "nan_f16": torch.tensor([float("nan")], dtype=torch.float16),
+        "scalar": torch.tensor(7.0, dtype=torch.float32),
+        "empty": torch.zeros(0, 3, dtype=torch.float32),
+    }
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.set_num_threads(1)
+    meta = {"generator": "tools/make_fixtures.py", "torch": torch.__version__}
+    write_safetensors(os.path.join(OUT, "linear.safetensors"), linear_cases(), meta)
+    write_safetensors(os.path.join(OUT, "embedding.safetensors"), embedding_cases(), meta)
+    write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
+                      {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
+    print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
