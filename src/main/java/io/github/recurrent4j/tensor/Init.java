@@ -156,12 +156,14 @@ public final class Init {
 
   /** The fan-in of a weight tensor of rank >= 2. */
   public static int fanIn(Tensor t, String who) {
-    return t.dim(1) * receptiveField(t, who);
+    int field = receptiveField(t, who);
+    return t.dim(1) * field;
   }
 
   /** The fan-out of a weight tensor of rank >= 2. */
   public static int fanOut(Tensor t, String who) {
-    return t.dim(0) * receptiveField(t, who);
+    int field = receptiveField(t, who);
+    return t.dim(0) * field;
   }
 
   private static int receptiveField(Tensor t, String who) {

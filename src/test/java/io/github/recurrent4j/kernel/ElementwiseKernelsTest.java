@@ -1,0 +1,184 @@
+package io.github.recurrent4j.kernel;
+
+import static io.github.recurrent4j.testing.Assertions2.assertClose;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.recurrent4j.tensor.Rng;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ElementwiseKernelsTest {
+  static Stream<Kernels> kernels() {
+    List<Kernels> all = new ArrayList<>();
+    all.add(Kernels.scalar());
+    if (Kernels.simd() != null) {
+      all.add(Kernels.simd());
+    }
+    return all.stream();
+  }
+
+  /** Lengths that cover empty, shorter than a vector, exact multiples and tails of every width up to 512 bits. */
+  static final int[] LENGTHS = {0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 257};
+
+  static float[] random(Rng rng, int n, double scale) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (scale * rng.nextGaussian());
+    }
+    return x;
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void activationsMatchDoublePrecisionOnRandomLengthsAndOffsets(Kernels k) {
+    Rng rng = new Rng(1);
+    for (int n : LENGTHS) {
+      int off = rng.nextInt(5);
+      float[] x = random(rng, n + off, 4);
+      float[] sig = new float[n];
+      float[] th = new float[n];
+      float[] re = new float[n];
+      float[] expSig = new float[n];
+      float[] expTh = new float[n];
+      float[] expRe = new float[n];
+      for (int i = 0; i < n; i++) {
+        double v = x[off + i];
+        expSig[i] = (float) (1 / (1 + Math.exp(-v)));
+        expTh[i] = (float) Math.tanh(v);
+        expRe[i] = (float) Math.max(v, 0);
+      }
+      k.sigmoid(x, off, sig, 0, n);
+      k.tanh(x, off, th, 0, n);
+      k.relu(x, off, re, 0, n);
+      assertClose(k.name() + " sigmoid n=" + n, sig, expSig, 1e-7, 4e-7);
+      assertClose(k.name() + " tanh n=" + n, th, expTh, 1e-7, 4e-7);
+      assertClose(k.name() + " relu n=" + n, re, expRe, 0, 0);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void activationsStayFiniteAndSaturateAtExtremes(Kernels k) {
+    float[] x = {1e4f, -1e4f, 88.8f, -88.8f, 1e-30f, -1e-30f, 0f, -0f, Float.MAX_VALUE, -Float.MAX_VALUE,
+        30f, -30f, 1e4f, -1e4f, 5f, -5f, 1e4f};
+    float[] sig = new float[x.length];
+    float[] th = new float[x.length];
+    k.sigmoid(x, 0, sig, 0, x.length);
+    k.tanh(x, 0, th, 0, x.length);
+    for (int i = 0; i < x.length; i++) {
+      assertThat(sig[i]).as("sigmoid(%s)", x[i]).isBetween(0f, 1f);
+      assertThat(th[i]).as("tanh(%s)", x[i]).isBetween(-1f, 1f);
+    }
+    assertThat(sig[0]).isEqualTo(1f);
+    assertThat(sig[1]).isEqualTo(0f);
+    assertThat(th[0]).isEqualTo(1f);
+    assertThat(th[1]).isEqualTo(-1f);
+    assertThat(th[4]).isEqualTo(1e-30f);
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void derivativesComeFromOutputs(Kernels k) {
+    Rng rng = new Rng(2);
+    for (int n : LENGTHS) {
+      float[] x = random(rng, n, 3);
+      float[] dy = random(rng, n, 1);
+      float[] y = new float[n];
+      float[] dx = new float[n];
+      float[] expected = new float[n];
+      k.sigmoid(x, 0, y, 0, n);
+      k.sigmoidBackward(y, 0, dy, 0, dx, 0, n);
+      for (int i = 0; i < n; i++) {
+        double s = 1 / (1 + Math.exp(-x[i]));
+        expected[i] = (float) (dy[i] * s * (1 - s));
+      }
+      assertClose(k.name() + " sigmoid' n=" + n, dx, expected, 1e-7, 1e-5);
+      k.tanh(x, 0, y, 0, n);
+      k.tanhBackward(y, 0, dy, 0, dx, 0, n);
+      for (int i = 0; i < n; i++) {
+        double t = Math.tanh(x[i]);
+        expected[i] = (float) (dy[i] * (1 - t * t));
+      }
+      assertClose(k.name() + " tanh' n=" + n, dx, expected, 1e-6, 1e-5);
+      k.relu(x, 0, y, 0, n);
+      k.reluBackward(y, 0, dy, 0, dx, 0, n);
+      for (int i = 0; i < n; i++) {
+        expected[i] = x[i] > 0 ? dy[i] : 0f;
+      }
+      assertClose(k.name() + " relu' n=" + n, dx, expected, 0, 0);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void softmaxAndLogSoftmaxAreExactEnoughAndStableForHugeLogits(Kernels k) {
+    Rng rng = new Rng(3);
+    for (int n : LENGTHS) {
+      if (n == 0) {
+        continue;
+      }
+      for (double scale : new double[] {1, 30, 1e4}) {
+        float[] x = random(rng, n, scale);
+        float[] p = new float[n];
+        float[] logp = new float[n];
+        k.softmax(x, 0, p, 0, n);
+        k.logSoftmax(x, 0, logp, 0, n);
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : x) {
+          max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : x) {
+          sum += Math.exp(v - max);
+        }
+        float[] expP = new float[n];
+        float[] expLogP = new float[n];
+        for (int i = 0; i < n; i++) {
+          expP[i] = (float) (Math.exp(x[i] - max) / sum);
+          expLogP[i] = (float) (x[i] - max - Math.log(sum));
+        }
+        assertClose(k.name() + " softmax n=" + n + " scale=" + scale, p, expP, 1e-7, 1e-5);
+        assertClose(k.name() + " logSoftmax n=" + n + " scale=" + scale, logp, expLogP, 1e-5, 1e-6);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void inPlaceUseIsAllowed(Kernels k) {
+    float[] x = {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+    float[] expected = new float[x.length];
+    k.softmax(x, 0, expected, 0, x.length);
+    k.softmax(x, 0, x, 0, x.length);
+    assertThat(x).containsExactly(expected);
+  }
+
+  @Test
+  void simdAndScalarAgreeElementwise() {
+    Kernels simd = Kernels.simd();
+    assertThat(simd).as("the test JVM runs with --add-modules jdk.incubator.vector").isNotNull();
+    Kernels scalar = Kernels.scalar();
+    Rng rng = new Rng(4);
+    for (int trial = 0; trial < 50; trial++) {
+      int n = rng.nextInt(300);
+      float[] x = random(rng, n, 6);
+      float[] a = new float[n];
+      float[] b = new float[n];
+      simd.tanh(x, 0, a, 0, n);
+      scalar.tanh(x, 0, b, 0, n);
+      assertClose("tanh", a, b, 1e-7, 4e-7);
+      simd.sigmoid(x, 0, a, 0, n);
+      scalar.sigmoid(x, 0, b, 0, n);
+      assertClose("sigmoid", a, b, 1e-7, 4e-7);
+      if (n > 0) {
+        simd.logSoftmax(x, 0, a, 0, n);
+        scalar.logSoftmax(x, 0, b, 0, n);
+        assertClose("logSoftmax", a, b, 1e-5, 1e-6);
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.github.recurrent4j.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ParallelTest {
+  @AfterEach
+  void restore() {
+    Parallel.setThreads(Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
+  void everyTaskRunsExactlyOnceForManyJobs() {
+    Parallel.setThreads(3);
+    for (int job = 0; job < 2000; job++) {
+      int tasks = 1 + job % 5;
+      AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+      Parallel.run(tasks, runs::incrementAndGet);
+      for (int t = 0; t < tasks; t++) {
+        assertThat(runs.get(t)).as("job %d task %d", job, t).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void theFirstFailureIsRethrownAndThePoolKeepsWorking() {
+    Parallel.setThreads(2);
+    assertThatThrownBy(() -> Parallel.run(4, t -> {
+      if (t == 2) {
+        throw new IllegalStateException("task 2 failed");
+      }
+    })).isInstanceOf(IllegalStateException.class).hasMessage("task 2 failed");
+    AtomicIntegerArray runs = new AtomicIntegerArray(4);
+    Parallel.run(4, runs::incrementAndGet);
+    assertThat(runs.get(3)).isEqualTo(1);
+  }
+
+  @Test
+  void nestedCallsRunSequentiallyInsteadOfDeadlocking() {
+    Parallel.setThreads(2);
+    AtomicIntegerArray inner = new AtomicIntegerArray(4);
+    Parallel.run(2, outer -> {
+      assertThat(Parallel.tasksAvailable()).isEqualTo(1);
+      Parallel.run(2, t -> inner.incrementAndGet(outer * 2 + t));
+    });
+    for (int i = 0; i < 4; i++) {
+      assertThat(inner.get(i)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void threadCountMustBePositive() {
+    assertThatThrownBy(() -> Parallel.setThreads(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Parallel.setThreads: count must be >= 1, got 0");
+  }
+}
