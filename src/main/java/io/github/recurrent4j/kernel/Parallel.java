@@ -3,6 +3,7 @@ package io.github.recurrent4j.kernel;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -71,7 +72,8 @@ public final class Parallel {
 
   /**
    * Runs {@code body.accept(task)} for {@code task = 0 .. tasks-1} and returns when all are done.
-   * The first exception thrown by a task is rethrown. Concurrent callers are served one at a time.
+   * The first exception thrown by a task is rethrown. While the workers serve one caller, other
+   * callers run their tasks on their own thread.
    */
   public static void run(int tasks, IntConsumer body) {
     if (tasks <= 1 || INSIDE.get()) {
@@ -81,8 +83,22 @@ public final class Parallel {
       return;
     }
     Pool p = pool();
-    synchronized (p) {
-      p.execute(tasks, body);
+    if (p.lock.tryLock()) {
+      try {
+        p.execute(tasks, body);
+      } finally {
+        p.lock.unlock();
+      }
+    } else {
+      // Another thread's job has the workers; splitting is fixed, so running inline gives the same result.
+      INSIDE.set(Boolean.TRUE);
+      try {
+        for (int t = 0; t < tasks; t++) {
+          body.accept(t);
+        }
+      } finally {
+        INSIDE.set(Boolean.FALSE);
+      }
     }
   }
 
@@ -120,6 +136,7 @@ public final class Parallel {
 
   /** Worker threads that spin briefly, then park, waiting for the next job. */
   private static final class Pool {
+    final ReentrantLock lock = new ReentrantLock();
     private final Thread[] workers;
     private volatile Job job;
     private volatile boolean stopped;

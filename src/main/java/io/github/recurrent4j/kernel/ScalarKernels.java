@@ -1,9 +1,9 @@
 package io.github.recurrent4j.kernel;
 
 /**
- * The scalar reference kernels: plain loops, transcendental functions computed in double and
- * rounded once to float. Used when the Vector API is absent or disabled, and as the twin every
- * SIMD kernel is tested against.
+ * The scalar reference kernels: plain loops, with exp, tanh and sigmoid from {@link FloatMath},
+ * which the SIMD kernels repeat lane by lane, so those give identical bits on both paths. Used
+ * when the Vector API is absent or disabled, and as the twin every SIMD kernel is tested against.
  */
 public final class ScalarKernels implements Kernels {
   private static final int NR = 16;
@@ -76,19 +76,14 @@ public final class ScalarKernels implements Kernels {
   @Override
   public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
     for (int i = 0; i < n; i++) {
-      y[yOff + i] = sigmoid(x[xOff + i]);
+      y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
     }
-  }
-
-  /** {@code 1 / (1 + exp(-x))} computed in double and rounded once; 0 and 1 at the extremes, never NaN for finite x. */
-  public static float sigmoid(float x) {
-    return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
   }
 
   @Override
   public void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
     for (int i = 0; i < n; i++) {
-      y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+      y[yOff + i] = FloatMath.tanh(x[xOff + i]);
     }
   }
 
@@ -128,7 +123,7 @@ public final class ScalarKernels implements Kernels {
     float max = max(x, xOff, n);
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      float e = (float) Math.exp(x[xOff + i] - max);
+      float e = FloatMath.exp(x[xOff + i] - max);
       y[yOff + i] = e;
       sum += e;
     }
@@ -143,7 +138,7 @@ public final class ScalarKernels implements Kernels {
     float max = max(x, xOff, n);
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      sum += Math.exp(x[xOff + i] - max);
+      sum += FloatMath.exp(x[xOff + i] - max);
     }
     float logSum = (float) Math.log(sum);
     for (int i = 0; i < n; i++) {

@@ -216,4 +216,30 @@ class GemmTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Gemm.matmul: inner dimensions differ: op(a) is [2, 3] and op(b) is [2, 3]");
   }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void resultsDoNotChangeAsTheJitCompilesTheKernels(Kernels kernels) {
+    // Small shapes so that thousands of calls are cheap: the row, streamed and packed paths.
+    Rng rng = new Rng(12);
+    int[][] shapes = {{2, 40, 37, 1}, {2, 40, 37, 0}, {9, 30, 21, 1}, {13, 9, 21, 0}};
+    for (int[] s : shapes) {
+      int m = s[0];
+      int n = s[1];
+      int k = s[2];
+      boolean tb = s[3] == 1;
+      float[] a = random(rng, m * k);
+      float[] b = random(rng, k * n);
+      float[] first = new float[m * n];
+      float[] again = new float[m * n];
+      Gemm.gemm(kernels, false, tb, m, n, k, 1f, a, 0, k, b, 0, tb ? k : n, 0f, first, 0, n);
+      for (int round = 1; round < 5_000; round++) {
+        Gemm.gemm(kernels, false, tb, m, n, k, 1f, a, 0, k, b, 0, tb ? k : n, 0f, again, 0, n);
+        if (!java.util.Arrays.equals(first, again)) {
+          throw new AssertionError(kernels.name() + " " + m + "x" + n + "x" + k + " tb=" + tb + ": round " + round
+              + " differs from round 0");
+        }
+      }
+    }
+  }
 }

@@ -58,4 +58,32 @@ class ParallelTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Parallel.setThreads: count must be >= 1, got 0");
   }
+
+  @Test
+  void concurrentCallersAllFinishWithTheirOwnResults() throws Exception {
+    Parallel.setThreads(2);
+    Thread[] callers = new Thread[6];
+    int[][] results = new int[callers.length][];
+    for (int c = 0; c < callers.length; c++) {
+      int caller = c;
+      callers[c] = new Thread(() -> {
+        int[] out = new int[64];
+        for (int round = 0; round < 300; round++) {
+          Parallel.run(4, t -> {
+            for (int i = t * 16; i < (t + 1) * 16; i++) {
+              out[i] += caller;
+            }
+          });
+        }
+        results[caller] = out;
+      });
+      callers[c].start();
+    }
+    for (Thread t : callers) {
+      t.join(60_000);
+    }
+    for (int c = 0; c < callers.length; c++) {
+      assertThat(results[c]).as("caller %d", c).containsOnly(300 * c);
+    }
+  }
 }

@@ -1,7 +1,10 @@
 package io.github.recurrent4j.kernel.simd;
 
+import io.github.recurrent4j.kernel.FloatMath;
 import io.github.recurrent4j.kernel.Kernels;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,6 +12,14 @@ import jdk.incubator.vector.VectorSpecies;
  * SIMD kernels on {@code jdk.incubator.vector}, the only package that imports it. Each method has
  * a scalar twin in {@link io.github.recurrent4j.kernel.ScalarKernels} with the same contract;
  * tails shorter than a vector run the same arithmetic lane by lane.
+ *
+ * <p>Determinism: only lane-wise IEEE operations and FMAs are used, which give the same bits
+ * compiled or interpreted. The JDK's vector EXP/TANH and floating-point {@code reduceLanes(ADD)}
+ * are avoided, since an intrinsic and its fallback may round differently: exp and tanh repeat
+ * {@link FloatMath} step by step, and lane sums are added in lane order.
+ *
+ * <p>Vectors are never passed to helper methods: a {@code FloatVector} argument of a method that
+ * is not inlined is boxed, which costs 5× in the GEMM micro-kernel.
  *
  * <p>Loaded reflectively, and only when the JVM has the module, so the rest of the library never
  * links against the incubator API.
@@ -18,6 +29,28 @@ public final class VectorKernels implements Kernels {
   private static final int L = S.length();
   private static final int NR = 2 * L;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  // FloatMath's constants: exp's polynomial, then tanh's series
+  private static final float EXP_LOW = FloatMath.EXP_LOW;
+  private static final float EXP_HIGH = FloatMath.EXP_HIGH;
+  private static final float LOG2E = FloatMath.LOG2E;
+  private static final float ROUNDER = FloatMath.ROUNDER;
+  private static final FloatVector NEG_LN2_HI = FloatVector.broadcast(S, -FloatMath.LN2_HI);
+  private static final FloatVector NEG_LN2_LO = FloatVector.broadcast(S, -FloatMath.LN2_LO);
+  private static final FloatVector E2 = FloatVector.broadcast(S, FloatMath.E2);
+  private static final FloatVector E3 = FloatVector.broadcast(S, FloatMath.E3);
+  private static final FloatVector E4 = FloatVector.broadcast(S, FloatMath.E4);
+  private static final FloatVector E5 = FloatVector.broadcast(S, FloatMath.E5);
+  private static final FloatVector E6 = FloatVector.broadcast(S, FloatMath.E6);
+  private static final FloatVector E7 = FloatVector.broadcast(S, FloatMath.E7);
+  private static final FloatVector T1 = FloatVector.broadcast(S, FloatMath.T1);
+  private static final FloatVector T2 = FloatVector.broadcast(S, FloatMath.T2);
+  private static final FloatVector T3 = FloatVector.broadcast(S, FloatMath.T3);
+  private static final FloatVector T4 = FloatVector.broadcast(S, FloatMath.T4);
+  private static final FloatVector T5 = FloatVector.broadcast(S, FloatMath.T5);
+  private static final FloatVector T6 = FloatVector.broadcast(S, FloatMath.T6);
+  private static final FloatVector T7 = FloatVector.broadcast(S, FloatMath.T7);
+  private static final FloatVector T8 = FloatVector.broadcast(S, FloatMath.T8);
+  private static final FloatVector T9 = FloatVector.broadcast(S, FloatMath.T9);
 
   @Override
   public String name() {
@@ -197,6 +230,7 @@ public final class VectorKernels implements Kernels {
   public void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
       int cOff) {
     int kv = k - k % L;
+    float[] lanes = new float[4 * L]; // partial sums, added up in lane order
     int j = 0;
     for (; j + 4 <= n; j += 4) {
       int r0 = bOff + j * ldb;
@@ -214,10 +248,14 @@ public final class VectorKernels implements Kernels {
         s2 = x.fma(FloatVector.fromArray(S, b, r2 + p), s2);
         s3 = x.fma(FloatVector.fromArray(S, b, r3 + p), s3);
       }
-      c[cOff + j] = c[cOff + j] + alpha * dotTail(s0.reduceLanes(VectorOperators.ADD), a, aOff, b, r0, kv, k);
-      c[cOff + j + 1] = c[cOff + j + 1] + alpha * dotTail(s1.reduceLanes(VectorOperators.ADD), a, aOff, b, r1, kv, k);
-      c[cOff + j + 2] = c[cOff + j + 2] + alpha * dotTail(s2.reduceLanes(VectorOperators.ADD), a, aOff, b, r2, kv, k);
-      c[cOff + j + 3] = c[cOff + j + 3] + alpha * dotTail(s3.reduceLanes(VectorOperators.ADD), a, aOff, b, r3, kv, k);
+      s0.intoArray(lanes, 0 * L);
+      s1.intoArray(lanes, 1 * L);
+      s2.intoArray(lanes, 2 * L);
+      s3.intoArray(lanes, 3 * L);
+      c[cOff + j] = c[cOff + j] + alpha * dotTail(laneSum(lanes, 0), a, aOff, b, r0, kv, k);
+      c[cOff + j + 1] = c[cOff + j + 1] + alpha * dotTail(laneSum(lanes, L), a, aOff, b, r1, kv, k);
+      c[cOff + j + 2] = c[cOff + j + 2] + alpha * dotTail(laneSum(lanes, 2 * L), a, aOff, b, r2, kv, k);
+      c[cOff + j + 3] = c[cOff + j + 3] + alpha * dotTail(laneSum(lanes, 3 * L), a, aOff, b, r3, kv, k);
     }
     for (; j < n; j++) {
       int r = bOff + j * ldb;
@@ -225,8 +263,18 @@ public final class VectorKernels implements Kernels {
       for (int p = 0; p < kv; p += L) {
         s = FloatVector.fromArray(S, a, aOff + p).fma(FloatVector.fromArray(S, b, r + p), s);
       }
-      c[cOff + j] = c[cOff + j] + alpha * dotTail(s.reduceLanes(VectorOperators.ADD), a, aOff, b, r, kv, k);
+      s.intoArray(lanes, 0);
+      c[cOff + j] = c[cOff + j] + alpha * dotTail(laneSum(lanes, 0), a, aOff, b, r, kv, k);
     }
+  }
+
+  /** lanes[from] + lanes[from + 1] + ... + lanes[from + L - 1], in that order. */
+  private static float laneSum(float[] lanes, int from) {
+    float sum = lanes[from];
+    for (int l = 1; l < L; l++) {
+      sum += lanes[from + l];
+    }
+    return sum;
   }
 
   /** Adds the scalar tail {@code [from, k)} of a dot product to {@code sum}, the reduced vector part. */
@@ -241,12 +289,11 @@ public final class VectorKernels implements Kernels {
   public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-      FloatVector e = v.neg().lanewise(VectorOperators.EXP);
-      ONE.div(e.add(1f)).intoArray(y, yOff + i);
+      FloatVector e = exp(FloatVector.fromArray(S, x, xOff + i).neg());
+      ONE.div(ONE.add(e)).intoArray(y, yOff + i);
     }
     for (; i < n; i++) {
-      y[yOff + i] = (float) (1.0 / (1.0 + Math.exp(-(double) x[xOff + i])));
+      y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
     }
   }
 
@@ -254,11 +301,56 @@ public final class VectorKernels implements Kernels {
   public void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+      FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+      FloatVector a = v.abs();
+      // series branch: t = a + a·z·q(z), z = a²
+      FloatVector z = a.mul(a);
+      FloatVector q = T9.fma(z, T8);
+      q = q.fma(z, T7);
+      q = q.fma(z, T6);
+      q = q.fma(z, T5);
+      q = q.fma(z, T4);
+      q = q.fma(z, T3);
+      q = q.fma(z, T2);
+      q = q.fma(z, T1);
+      FloatVector series = a.mul(z).fma(q, a);
+      // exp branch: t = (1 - e) / (1 + e), e = e^-2a
+      FloatVector e = exp(a.mul(-2f));
+      FloatVector far = ONE.sub(e).div(ONE.add(e));
+      VectorMask<Float> near = a.compare(VectorOperators.LT, FloatMath.TANH_SERIES_LIMIT);
+      FloatVector t = far.blend(series, near);
+      IntVector sign = v.reinterpretAsInts().and(0x80000000);
+      t.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(y, yOff + i);
     }
     for (; i < n; i++) {
-      y[yOff + i] = (float) Math.tanh(x[xOff + i]);
+      y[yOff + i] = FloatMath.tanh(x[xOff + i]);
     }
+  }
+
+  /**
+   * {@link FloatMath#exp} lane by lane, step for step. Small enough to be inlined into the loops
+   * that call it, so its vectors stay in registers (GemmBenchmark and the activation benchmark
+   * would show the 5× cost of boxing if it were not).
+   */
+  private static FloatVector exp(FloatVector x) {
+    FloatVector xc = x.max(EXP_LOW).min(EXP_HIGH);
+    FloatVector shifted = xc.mul(LOG2E).add(ROUNDER);
+    FloatVector nf = shifted.sub(ROUNDER);
+    FloatVector r = nf.fma(NEG_LN2_HI, xc);
+    r = nf.fma(NEG_LN2_LO, r);
+    FloatVector p = E7.fma(r, E6);
+    p = p.fma(r, E5);
+    p = p.fma(r, E4);
+    p = p.fma(r, E3);
+    p = p.fma(r, E2);
+    p = p.fma(r, ONE);
+    p = p.fma(r, ONE);
+    // convert(F2I) is not intrinsified on JDK 17; the bits of the rounded value give n for free
+    IntVector ni = shifted.reinterpretAsInts().sub(FloatMath.ROUNDER_BITS);
+    IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
+    IntVector n2 = ni.sub(n1);
+    return p.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+        .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
   }
 
   @Override
@@ -357,34 +449,47 @@ public final class VectorKernels implements Kernels {
     return max;
   }
 
-  /** y = exp(x - max); returns the sum of y. */
+  /** y = exp(x - max); returns the sum of y, added in a fixed order. */
   private static float expShifted(float[] x, int xOff, float[] y, int yOff, int n, float max) {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector e = FloatVector.fromArray(S, x, xOff + i).sub(max).lanewise(VectorOperators.EXP);
+      FloatVector e = exp(FloatVector.fromArray(S, x, xOff + i).sub(max));
       e.intoArray(y, yOff + i);
       acc = acc.add(e);
     }
-    double sum = acc.reduceLanes(VectorOperators.ADD);
+    float[] lanes = new float[L];
+    acc.intoArray(lanes, 0);
+    double sum = sumInOrder(lanes);
     for (; i < n; i++) {
-      float e = (float) Math.exp(x[xOff + i] - max);
+      float e = FloatMath.exp(x[xOff + i] - max);
       y[yOff + i] = e;
       sum += e;
     }
     return (float) sum;
   }
 
-  /** The sum of exp(x - max), without writing anything. */
+  /** The sum of exp(x - max), added in a fixed order, without writing anything. */
   private static double expSum(float[] x, int xOff, int n, float max) {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i + L <= n; i += L) {
-      acc = acc.add(FloatVector.fromArray(S, x, xOff + i).sub(max).lanewise(VectorOperators.EXP));
+      acc = acc.add(exp(FloatVector.fromArray(S, x, xOff + i).sub(max)));
     }
-    double sum = acc.reduceLanes(VectorOperators.ADD);
+    float[] lanes = new float[L];
+    acc.intoArray(lanes, 0);
+    double sum = sumInOrder(lanes);
     for (; i < n; i++) {
-      sum += Math.exp(x[xOff + i] - max);
+      sum += FloatMath.exp(x[xOff + i] - max);
+    }
+    return sum;
+  }
+
+  /** Lane 0 + lane 1 + ...: the fixed order that keeps reductions bit-identical run to run. */
+  private static double sumInOrder(float[] lanes) {
+    double sum = 0;
+    for (float v : lanes) {
+      sum += v;
     }
     return sum;
   }

@@ -1,0 +1,51 @@
+package io.github.recurrent4j.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  record Run(int status, String out, String err) {}
+
+  static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void theDefaultDemoTrainsAndItsLossFalls() {
+    Run r = run("--quick");
+    assertThat(r.status()).isZero();
+    List<Double> losses = new ArrayList<>();
+    Matcher m = Pattern.compile("loss (\\d+\\.\\d+)").matcher(r.out());
+    while (m.find()) {
+      losses.add(Double.parseDouble(m.group(1)));
+    }
+    assertThat(losses).hasSizeGreaterThan(3);
+    assertThat(losses.get(losses.size() - 1)).isLessThan(losses.get(0) / 4);
+    assertThat(r.out()).contains("taipei/CITY");
+  }
+
+  @Test
+  void helpListsTheDemosAndBadArgumentsSayWhatIsWrong() {
+    Run help = run("--help");
+    assertThat(help.status()).isZero();
+    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("tiny");
+    Run unknown = run("nope");
+    assertThat(unknown.status()).isEqualTo(2);
+    assertThat(unknown.err()).contains("no demo named nope; demos: tiny");
+    Run badOption = run("--fast");
+    assertThat(badOption.status()).isEqualTo(2);
+    assertThat(badOption.err()).contains("unknown option --fast; see --help");
+  }
+}
