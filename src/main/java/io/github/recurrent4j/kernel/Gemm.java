@@ -30,8 +30,14 @@ public final class Gemm {
   static final int MC = 96;
   /** Columns of B packed at once; a multiple of every kernel's {@code nr()}. */
   static final int NC = 512;
-  /** Below this many multiply-adds (m·n·k) a product runs on one thread; measured by GemmBenchmark. */
-  static final long PARALLEL_THRESHOLD = 1L << 17;
+  /**
+   * Below this many multiply-adds (m·n·k) a packed or streamed product runs on one thread, and
+   * below {@link #ROWS_PARALLEL_THRESHOLD} a few-rows product does: where two threads start to win
+   * on the 2-core machine of BENCHMARKS.md ({@code bench/gemm-threshold} measures it).
+   * {@code -Drecurrent4j.gemm.parallelThreshold=N} sets both, for such measurements.
+   */
+  static final long PARALLEL_THRESHOLD = Long.getLong("recurrent4j.gemm.parallelThreshold", 1L << 19);
+  static final long ROWS_PARALLEL_THRESHOLD = Long.getLong("recurrent4j.gemm.parallelThreshold", 1L << 18);
 
   private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -92,7 +98,8 @@ public final class Gemm {
     int unit = small ? 64 : kernels.nr();
     int units = splitRows ? (m + Kernels.MR - 1) / Kernels.MR : (n + unit - 1) / unit;
     long work = (long) m * n * k;
-    int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), units);
+    int tasks = work < (small ? ROWS_PARALLEL_THRESHOLD : PARALLEL_THRESHOLD) ? 1
+        : Math.min(Parallel.tasksAvailable(), units);
     if (tasks <= 1) {
       run(kernels, small, transA, transB, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
       return;

@@ -1,0 +1,85 @@
+"""Merges benchmark outputs into BENCHMARKS.md, replacing that section and keeping the others.
+
+usage: report.py gemm JAVA_OUT TORCH_OUT COMMAND OPENBLAS_CORE
+"""
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+PATH = os.path.join(ROOT, "BENCHMARKS.md")
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {java}; torch {torch.__version__}"
+
+
+def read(path):
+    rows = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 9 and f[0] == "gemm":
+            rows[(tuple(int(x) for x in f[1:6]), f[6].split("-")[0], int(f[7]))] = float(f[8])
+    return rows
+
+
+def gemm_section(java_out, torch_out, command, core):
+    java = read(java_out)
+    torch_rows = read(torch_out)
+    shapes = sorted({k[0] for k in java}, key=lambda s: (s[0] > 64, -s[0] if s[0] > 64 else s[0], s[1], s[2], s[3], s[4]))
+    lines = [
+        "## GEMM",
+        "",
+        f"Measured {datetime.date.today().isoformat()} with `{command}` on {machine()}.",
+        f"PyTorch is `torch.mm` with OpenBLAS core {core}. GFLOP/s, median of 7 timed batches after warm-up;",
+        "ratio = recurrent4j SIMD / PyTorch (above 1: we are faster). Shapes are `m n k`, C[m,n] = op(A)·op(B);",
+        "`Bᵀ` means B is stored transposed, as an RNN's `h·W_hhᵀ` reads it.",
+        "",
+        "| shape | op | threads | recurrent4j SIMD | recurrent4j scalar | PyTorch | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in shapes:
+        op = ("Aᵀ" if s[3] else "A") + "·" + ("Bᵀ" if s[4] else "B")
+        for t in (1, 2):
+            simd = java.get((s, "simd", t))
+            scalar = java.get((s, "scalar", t))
+            pt = torch_rows.get((s, "pytorch", t))
+            ratio = f"{simd / pt:.2f}" if simd and pt else "–"
+            fmt = lambda v: f"{v:.1f}" if v is not None else "–"
+            lines.append(f"| {s[0]} {s[1]} {s[2]} | {op} | {t} | {fmt(simd)} | {fmt(scalar)} | {fmt(pt)} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text, name, section):
+    pattern = re.compile(r"^## " + re.escape(name) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        return pattern.sub(lambda _: section + "\n", text)
+    return text.rstrip("\n") + "\n\n" + section
+
+
+def main():
+    kind = sys.argv[1]
+    if kind != "gemm":
+        raise SystemExit(f"unknown section {kind}")
+    section = gemm_section(*sys.argv[2:6])
+    text = open(PATH).read() if os.path.exists(PATH) else (
+        "# Benchmarks\n\nFigures from the project's benchmark commands, each section with its date, machine and command.\n"
+        "These machines are shared and noisy: compare ratios from the same run, not absolute figures across runs.\n")
+    open(PATH, "w").write(replace_section(text, "GEMM", section))
+
+
+if __name__ == "__main__":
+    main()
