@@ -26,7 +26,7 @@ public final class Gemm {
   static final int STREAM_B_MAX_M = 64;
   /** Depth of a packed block (the k extent that stays in cache). */
   static final int KC = 256;
-  /** Rows of A packed at once; a multiple of {@link Kernels#MR}. */
+  /** Rows of A packed at once; a multiple of every kernel's {@code mr()}. */
   static final int MC = 96;
   /** Columns of B packed at once; a multiple of every kernel's {@code nr()}. */
   static final int NC = 512;
@@ -45,9 +45,9 @@ public final class Gemm {
 
   /** Per-thread packing buffers, allocated once and grown only when a kernel needs more. */
   private static final class Workspace {
-    float[] ap = new float[MC * KC]; // packed A block: MC/MR panels of (KC, MR)
+    float[] ap = new float[MC * KC]; // packed A block: MC/mr panels of (KC, mr)
     float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr)
-    float[] tile = new float[0]; // (MR, nr) for edge tiles
+    float[] tile = new float[0]; // (mr, nr) for edge tiles
     float[] row = new float[0]; // (k) one row of a transposed A
 
     float[] bp(int size) {
@@ -96,7 +96,7 @@ public final class Gemm {
     boolean small = m <= SMALL_M;
     boolean splitRows = !small && m > n;
     int unit = small ? 64 : kernels.nr();
-    int units = splitRows ? (m + Kernels.MR - 1) / Kernels.MR : (n + unit - 1) / unit;
+    int units = splitRows ? (m + kernels.mr() - 1) / kernels.mr() : (n + unit - 1) / unit;
     long work = (long) m * n * k;
     int tasks = work < (small ? ROWS_PARALLEL_THRESHOLD : PARALLEL_THRESHOLD) ? 1
         : Math.min(Parallel.tasksAvailable(), units);
@@ -107,8 +107,8 @@ public final class Gemm {
     int parts = tasks;
     if (splitRows) {
       Parallel.run(parts, task -> {
-        int i0 = Math.min(m, chunkStart(task, parts, units) * Kernels.MR);
-        int i1 = Math.min(m, chunkStart(task + 1, parts, units) * Kernels.MR);
+        int i0 = Math.min(m, chunkStart(task, parts, units) * kernels.mr());
+        int i1 = Math.min(m, chunkStart(task + 1, parts, units) * kernels.mr());
         if (i1 > i0) {
           int rowA = transA ? aOff + i0 : aOff + i0 * lda;
           run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, a, rowA, lda, b, bOff, ldb, c,
@@ -135,7 +135,7 @@ public final class Gemm {
    */
   private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    final int mr = Kernels.MR;
+    final int mr = kernels.mr();
     int blocks = (n + mr - 1) / mr;
     long work = (long) m * n * k;
     int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), blocks);
@@ -151,13 +151,13 @@ public final class Gemm {
   /** Columns {@code [j0, j1)} of {@link #streamedB}. */
   private static void streamedBColumns(Kernels kernels, boolean transA, int m, int j0, int j1, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    final int mr = Kernels.MR;
+    final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
     int mPadded = (m + nr - 1) / nr * nr;
     float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr)
     float[] tile = ws.tile(mr * nr);
-    float[] edgeRows = ws.row(mr * KC); // (MR, kc) zero-padded last rows of B
+    float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
       packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap);
@@ -230,7 +230,7 @@ public final class Gemm {
   /** The blocked, packed product for columns {@code [j0, j1)} of C. */
   private static void packed(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k,
       float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    final int mr = Kernels.MR;
+    final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
     float[] ap = ws.ap;
@@ -243,7 +243,7 @@ public final class Gemm {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
           for (int jr = 0; jr < nc; jr += nr) {
             int nTile = Math.min(nr, nc - jr);
             int bpOff = jr * kc;
@@ -270,9 +270,9 @@ public final class Gemm {
     }
   }
 
-  /** Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as panels of (kc, MR), zero-padding the last panel. */
-  private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
-    final int mr = Kernels.MR;
+  /** Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as panels of (kc, mr), zero-padding the last panel. */
+  private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, int mr,
+      float[] ap) {
     for (int ir = 0; ir < mc; ir += mr) {
       int rows = Math.min(mr, mc - ir);
       int panel = ir * kc;

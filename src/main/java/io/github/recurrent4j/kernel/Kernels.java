@@ -9,25 +9,25 @@ package io.github.recurrent4j.kernel;
  * <p>Unless stated otherwise, the output may alias the input (in-place use is allowed).
  */
 public interface Kernels {
-  /** Rows of a packed A panel in {@link #microKernel}. */
-  int MR = 6;
-
   /** A short name for logs and benchmarks, e.g. {@code "scalar"} or {@code "simd-512"}. */
   String name();
 
-  /** Columns of a packed B panel in {@link #microKernel}. */
+  /** Rows of a packed A panel in {@link #microKernel}; divides {@code Gemm.MC}. */
+  int mr();
+
+  /** Columns of a packed B panel in {@link #microKernel}; divides {@code Gemm.NC}. */
   int nr();
 
   /**
-   * {@code c[r, j] += alpha * Σ_p ap[p, r] * bp[p, j]} for the full {@code MR × nr()} tile, where
-   * {@code ap[p, r] = ap[apOff + p*MR + r]}, {@code bp[p, j] = bp[bpOff + p*nr() + j]} and
+   * {@code c[r, j] += alpha * Σ_p ap[p, r] * bp[p, j]} for the full {@code mr() × nr()} tile, where
+   * {@code ap[p, r] = ap[apOff + p*mr() + r]}, {@code bp[p, j] = bp[bpOff + p*nr() + j]} and
    * {@code c[r, j] = c[cOff + r*ldc + j]}. The product is formed first and then added:
    * {@code c + (alpha * sum)}, rounded twice.
    */
   void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff, int ldc);
 
   /**
-   * As {@link #microKernel}, but A is read in place from {@code MR} rows:
+   * As {@link #microKernel}, but A is read in place from {@code mr()} rows:
    * {@code ap[p, r] = a[aOff + r*lda + p]}. Used when A is a large matrix that is cheaper to
    * stream than to pack.
    */

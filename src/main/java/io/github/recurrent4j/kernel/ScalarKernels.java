@@ -6,11 +6,17 @@ package io.github.recurrent4j.kernel;
  * when the Vector API is absent or disabled, and as the twin every SIMD kernel is tested against.
  */
 public final class ScalarKernels implements Kernels {
+  private static final int MR = 8;
   private static final int NR = 16;
 
   @Override
   public String name() {
     return "scalar";
+  }
+
+  @Override
+  public int mr() {
+    return MR;
   }
 
   @Override

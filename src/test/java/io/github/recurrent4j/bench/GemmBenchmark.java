@@ -14,7 +14,8 @@ import java.util.List;
  * implementation and thread count. Prints one line per case:
  * {@code gemm m n k transA transB impl threads gflops}. Run by {@code bench/gemm}.
  *
- * <p>Arguments: {@code --shapes FILE --threads 1,2 --impl scalar,simd --quick}.
+ * <p>Arguments: {@code --shapes FILE --threads 1,2 --impl scalar,simd --quick --best} (best: the fastest batch
+ * instead of the median, for A/B tuning).
  */
 public final class GemmBenchmark {
   private GemmBenchmark() {}
@@ -45,6 +46,7 @@ public final class GemmBenchmark {
         case "--threads" -> threadList = args[++i];
         case "--impl" -> implList = args[++i];
         case "--quick" -> quick = true;
+        case "--best" -> Bench.best = true;
         default -> throw new IllegalArgumentException("GemmBenchmark: unknown argument " + args[i]);
       }
     }

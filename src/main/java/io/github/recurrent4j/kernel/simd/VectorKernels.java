@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,8 +28,19 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorKernels implements Kernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  /** The micro-tile is MR × NR = 8 rows × 2 vectors: 16 accumulators in registers. */
+  private static final int MR = 8;
   private static final int NR = 2 * L;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16): bit k of the lane index.
+  private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
+  private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xCCCCL);
+  private static final VectorMask<Float> BIT2 = VectorMask.fromLong(S, 0xF0F0L);
+  private static final VectorMask<Float> BIT3 = VectorMask.fromLong(S, 0xFF00L);
+  private static final VectorShuffle<Float> SWAP0 = VectorShuffle.fromOp(S, i -> (i ^ 1) % L);
+  private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> (i ^ 2) % L);
+  private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(S, i -> (i ^ 4) % L);
+  private static final VectorShuffle<Float> SWAP3 = VectorShuffle.fromOp(S, i -> (i ^ 8) % L);
   // FloatMath's constants: exp's polynomial, then tanh's series
   private static final float EXP_LOW = FloatMath.EXP_LOW;
   private static final float EXP_HIGH = FloatMath.EXP_HIGH;
@@ -58,6 +70,11 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
+  public int mr() {
+    return MR;
+  }
+
+  @Override
   public int nr() {
     return NR;
   }
@@ -77,29 +94,39 @@ public final class VectorKernels implements Kernels {
     FloatVector c41 = c00;
     FloatVector c50 = c00;
     FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
     int pa = apOff;
     int pb = bpOff;
     for (int p = 0; p < kc; p++, pa += MR, pb += NR) {
       FloatVector b0 = FloatVector.fromArray(S, bp, pb);
       FloatVector b1 = FloatVector.fromArray(S, bp, pb + L);
-      FloatVector a = FloatVector.broadcast(S, ap[pa]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      a = FloatVector.broadcast(S, ap[pa + 1]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      a = FloatVector.broadcast(S, ap[pa + 2]);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      a = FloatVector.broadcast(S, ap[pa + 3]);
-      c30 = a.fma(b0, c30);
-      c31 = a.fma(b1, c31);
-      a = FloatVector.broadcast(S, ap[pa + 4]);
-      c40 = a.fma(b0, c40);
-      c41 = a.fma(b1, c41);
-      a = FloatVector.broadcast(S, ap[pa + 5]);
-      c50 = a.fma(b0, c50);
-      c51 = a.fma(b1, c51);
+      FloatVector x = FloatVector.broadcast(S, ap[pa]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, ap[pa + 1]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, ap[pa + 2]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, ap[pa + 3]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(S, ap[pa + 4]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(S, ap[pa + 5]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(S, ap[pa + 6]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(S, ap[pa + 7]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
     }
     FloatVector al = FloatVector.broadcast(S, alpha);
     int r0 = cOff;
@@ -120,6 +147,12 @@ public final class VectorKernels implements Kernels {
     int r5 = r4 + ldc;
     c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
     c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+    int r6 = r5 + ldc;
+    c60.mul(al).add(FloatVector.fromArray(S, c, r6)).intoArray(c, r6);
+    c61.mul(al).add(FloatVector.fromArray(S, c, r6 + L)).intoArray(c, r6 + L);
+    int r7 = r6 + ldc;
+    c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
+    c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
   }
 
   @Override
@@ -137,12 +170,18 @@ public final class VectorKernels implements Kernels {
     FloatVector c41 = c00;
     FloatVector c50 = c00;
     FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
     int a0 = aOff;
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
     int a4 = a3 + lda;
     int a5 = a4 + lda;
+    int a6 = a5 + lda;
+    int a7 = a6 + lda;
     int pb = bpOff;
     for (int p = 0; p < kc; p++, pb += NR) {
       FloatVector b0 = FloatVector.fromArray(S, bp, pb);
@@ -165,6 +204,12 @@ public final class VectorKernels implements Kernels {
       x = FloatVector.broadcast(S, a[a5 + p]);
       c50 = x.fma(b0, c50);
       c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(S, a[a6 + p]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(S, a[a7 + p]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
     }
     FloatVector al = FloatVector.broadcast(S, alpha);
     int r0 = cOff;
@@ -185,44 +230,56 @@ public final class VectorKernels implements Kernels {
     int r5 = r4 + ldc;
     c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
     c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+    int r6 = r5 + ldc;
+    c60.mul(al).add(FloatVector.fromArray(S, c, r6)).intoArray(c, r6);
+    c61.mul(al).add(FloatVector.fromArray(S, c, r6 + L)).intoArray(c, r6 + L);
+    int r7 = r6 + ldc;
+    c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
+    c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
   }
 
   @Override
   public void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
       int cOff) {
-    int j = 0;
-    for (; j + 4 * L <= n; j += 4 * L) {
-      FloatVector s0 = FloatVector.zero(S);
-      FloatVector s1 = s0;
-      FloatVector s2 = s0;
-      FloatVector s3 = s0;
-      for (int p = 0, row = bOff + j; p < k; p++, row += ldb) {
-        FloatVector x = FloatVector.broadcast(S, a[aOff + p]);
-        s0 = x.fma(FloatVector.fromArray(S, b, row), s0);
-        s1 = x.fma(FloatVector.fromArray(S, b, row + L), s1);
-        s2 = x.fma(FloatVector.fromArray(S, b, row + 2 * L), s2);
-        s3 = x.fma(FloatVector.fromArray(S, b, row + 3 * L), s3);
+    // B is read row by row, front to back, which the prefetchers follow; the sums (one row, in L1)
+    // take four rows of B per pass. Each sum still adds p = 0, 1, 2, ... in order, by FMA.
+    int nv = n - n % L;
+    float[] sum = new float[nv];
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+      FloatVector x0 = FloatVector.broadcast(S, a[aOff + p]);
+      FloatVector x1 = FloatVector.broadcast(S, a[aOff + p + 1]);
+      FloatVector x2 = FloatVector.broadcast(S, a[aOff + p + 2]);
+      FloatVector x3 = FloatVector.broadcast(S, a[aOff + p + 3]);
+      int row0 = bOff + p * ldb;
+      int row1 = row0 + ldb;
+      int row2 = row1 + ldb;
+      int row3 = row2 + ldb;
+      for (int j = 0; j < nv; j += L) {
+        FloatVector acc = FloatVector.fromArray(S, sum, j);
+        acc = x0.fma(FloatVector.fromArray(S, b, row0 + j), acc);
+        acc = x1.fma(FloatVector.fromArray(S, b, row1 + j), acc);
+        acc = x2.fma(FloatVector.fromArray(S, b, row2 + j), acc);
+        acc = x3.fma(FloatVector.fromArray(S, b, row3 + j), acc);
+        acc.intoArray(sum, j);
       }
-      // Vectors are combined here, not in a helper: a FloatVector passed to a method that is not inlined is boxed.
-      int at = cOff + j;
-      s0.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
-      s1.mul(alpha).add(FloatVector.fromArray(S, c, at + L)).intoArray(c, at + L);
-      s2.mul(alpha).add(FloatVector.fromArray(S, c, at + 2 * L)).intoArray(c, at + 2 * L);
-      s3.mul(alpha).add(FloatVector.fromArray(S, c, at + 3 * L)).intoArray(c, at + 3 * L);
     }
-    for (; j + L <= n; j += L) {
-      FloatVector s = FloatVector.zero(S);
-      for (int p = 0, row = bOff + j; p < k; p++, row += ldb) {
-        s = FloatVector.broadcast(S, a[aOff + p]).fma(FloatVector.fromArray(S, b, row), s);
+    for (; p < k; p++) {
+      FloatVector x = FloatVector.broadcast(S, a[aOff + p]);
+      int row = bOff + p * ldb;
+      for (int j = 0; j < nv; j += L) {
+        x.fma(FloatVector.fromArray(S, b, row + j), FloatVector.fromArray(S, sum, j)).intoArray(sum, j);
       }
-      s.mul(alpha).add(FloatVector.fromArray(S, c, cOff + j)).intoArray(c, cOff + j);
     }
-    for (; j < n; j++) {
-      float sum = 0f;
-      for (int p = 0; p < k; p++) {
-        sum = Math.fma(a[aOff + p], b[bOff + p * ldb + j], sum);
+    for (int j = 0; j < nv; j += L) {
+      FloatVector.fromArray(S, sum, j).mul(alpha).add(FloatVector.fromArray(S, c, cOff + j)).intoArray(c, cOff + j);
+    }
+    for (int j = nv; j < n; j++) {
+      float t = 0f;
+      for (int q = 0; q < k; q++) {
+        t = Math.fma(a[aOff + q], b[bOff + q * ldb + j], t);
       }
-      c[cOff + j] = c[cOff + j] + alpha * sum;
+      c[cOff + j] = c[cOff + j] + alpha * t;
     }
   }
 
@@ -232,6 +289,86 @@ public final class VectorKernels implements Kernels {
     int kv = k - k % L;
     float[] lanes = new float[4 * L]; // partial sums, added up in lane order
     int j = 0;
+    if (L == 16) {
+      // 16 rows at once; a fixed tree of blends and lane swaps turns 16 partial-sum vectors into
+      // one vector whose lane q is the sum for row j + q (the same additions every time).
+      for (; j + 16 <= n; j += 16) {
+        int r0 = bOff + j * ldb;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        FloatVector s4 = s0;
+        FloatVector s5 = s0;
+        FloatVector s6 = s0;
+        FloatVector s7 = s0;
+        FloatVector s8 = s0;
+        FloatVector s9 = s0;
+        FloatVector s10 = s0;
+        FloatVector s11 = s0;
+        FloatVector s12 = s0;
+        FloatVector s13 = s0;
+        FloatVector s14 = s0;
+        FloatVector s15 = s0;
+        for (int p = 0; p < kv; p += L) {
+          FloatVector x = FloatVector.fromArray(S, a, aOff + p);
+          s0 = x.fma(FloatVector.fromArray(S, b, r0 + p), s0);
+          s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + p), s1);
+          s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + p), s2);
+          s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + p), s3);
+          s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + p), s4);
+          s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + p), s5);
+          s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + p), s6);
+          s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + p), s7);
+          s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + p), s8);
+          s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + p), s9);
+          s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + p), s10);
+          s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + p), s11);
+          s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + p), s12);
+          s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + p), s13);
+          s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + p), s14);
+          s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + p), s15);
+        }
+        if (kv < k) {
+          // the last k % L columns through masked loads: lanes past k read as zero
+          VectorMask<Float> tail = S.indexInRange(kv, k);
+          FloatVector x = FloatVector.fromArray(S, a, aOff + kv, tail);
+          s0 = x.fma(FloatVector.fromArray(S, b, r0 + kv, tail), s0);
+          s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + kv, tail), s1);
+          s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + kv, tail), s2);
+          s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + kv, tail), s3);
+          s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + kv, tail), s4);
+          s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + kv, tail), s5);
+          s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + kv, tail), s6);
+          s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + kv, tail), s7);
+          s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + kv, tail), s8);
+          s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + kv, tail), s9);
+          s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + kv, tail), s10);
+          s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + kv, tail), s11);
+          s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + kv, tail), s12);
+          s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + kv, tail), s13);
+          s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + kv, tail), s14);
+          s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + kv, tail), s15);
+        }
+        FloatVector u0 = s0.blend(s1, BIT0).add(s1.blend(s0, BIT0).rearrange(SWAP0));
+        FloatVector u1 = s2.blend(s3, BIT0).add(s3.blend(s2, BIT0).rearrange(SWAP0));
+        FloatVector u2 = s4.blend(s5, BIT0).add(s5.blend(s4, BIT0).rearrange(SWAP0));
+        FloatVector u3 = s6.blend(s7, BIT0).add(s7.blend(s6, BIT0).rearrange(SWAP0));
+        FloatVector u4 = s8.blend(s9, BIT0).add(s9.blend(s8, BIT0).rearrange(SWAP0));
+        FloatVector u5 = s10.blend(s11, BIT0).add(s11.blend(s10, BIT0).rearrange(SWAP0));
+        FloatVector u6 = s12.blend(s13, BIT0).add(s13.blend(s12, BIT0).rearrange(SWAP0));
+        FloatVector u7 = s14.blend(s15, BIT0).add(s15.blend(s14, BIT0).rearrange(SWAP0));
+        FloatVector v0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(SWAP1));
+        FloatVector v1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(SWAP1));
+        FloatVector v2 = u4.blend(u5, BIT1).add(u5.blend(u4, BIT1).rearrange(SWAP1));
+        FloatVector v3 = u6.blend(u7, BIT1).add(u7.blend(u6, BIT1).rearrange(SWAP1));
+        FloatVector w0 = v0.blend(v1, BIT2).add(v1.blend(v0, BIT2).rearrange(SWAP2));
+        FloatVector w1 = v2.blend(v3, BIT2).add(v3.blend(v2, BIT2).rearrange(SWAP2));
+        FloatVector sums = w0.blend(w1, BIT3).add(w1.blend(w0, BIT3).rearrange(SWAP3));
+        int at = cOff + j;
+        sums.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
+      }
+    }
     for (; j + 4 <= n; j += 4) {
       int r0 = bOff + j * ldb;
       int r1 = r0 + ldb;
