@@ -7,7 +7,7 @@ package io.github.recurrent4j.kernel;
  */
 public final class ScalarKernels implements Kernels {
   private static final int MR = 8;
-  private static final int NR = 16;
+  private static final int NR = 64;
 
   @Override
   public String name() {
@@ -27,29 +27,34 @@ public final class ScalarKernels implements Kernels {
   @Override
   public void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff,
       int ldc) {
-    for (int r = 0; r < MR; r++) {
-      for (int j = 0; j < NR; j++) {
-        float sum = 0f;
-        for (int p = 0; p < kc; p++) {
-          sum += ap[apOff + p * MR + r] * bp[bpOff + p * NR + j];
-        }
-        int at = cOff + r * ldc + j;
-        c[at] = c[at] + alpha * sum;
-      }
-    }
+    tile(kc, ap, apOff, 1, MR, bp, bpOff, alpha, c, cOff, ldc);
   }
 
   @Override
   public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
       int cOff, int ldc) {
+    tile(kc, a, aOff, lda, 1, bp, bpOff, alpha, c, cOff, ldc);
+  }
+
+  /** The micro-kernel with A at {@code a[aOff + r*rowStride + p*depthStride]}. */
+  private static void tile(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] bp, int bpOff,
+      float alpha, float[] c, int cOff, int ldc) {
+    // acc[r, j] += a[r, p] * bp[p, j] with p outermost: the j loop is contiguous, so C2 vectorizes it.
+    float[] acc = new float[MR * NR];
+    for (int p = 0; p < kc; p++) {
+      int b = bpOff + p * NR;
+      for (int r = 0; r < MR; r++) {
+        float x = a[aOff + r * rowStride + p * depthStride];
+        int row = r * NR;
+        for (int j = 0; j < NR; j++) {
+          acc[row + j] += x * bp[b + j];
+        }
+      }
+    }
     for (int r = 0; r < MR; r++) {
       for (int j = 0; j < NR; j++) {
-        float sum = 0f;
-        for (int p = 0; p < kc; p++) {
-          sum += a[aOff + r * lda + p] * bp[bpOff + p * NR + j];
-        }
         int at = cOff + r * ldc + j;
-        c[at] = c[at] + alpha * sum;
+        c[at] = c[at] + alpha * acc[r * NR + j];
       }
     }
   }
@@ -57,12 +62,17 @@ public final class ScalarKernels implements Kernels {
   @Override
   public void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
       int cOff) {
-    for (int j = 0; j < n; j++) {
-      float sum = 0f;
-      for (int p = 0; p < k; p++) {
-        sum += a[aOff + p] * b[bOff + p * ldb + j];
+    // B row by row into a row of sums: the j loop is contiguous, so C2 vectorizes it.
+    float[] sum = new float[n];
+    for (int p = 0; p < k; p++) {
+      float x = a[aOff + p];
+      int row = bOff + p * ldb;
+      for (int j = 0; j < n; j++) {
+        sum[j] += x * b[row + j];
       }
-      c[cOff + j] = c[cOff + j] + alpha * sum;
+    }
+    for (int j = 0; j < n; j++) {
+      c[cOff + j] = c[cOff + j] + alpha * sum[j];
     }
   }
 

@@ -4,8 +4,7 @@ import static io.github.recurrent4j.testing.Assertions2.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.recurrent4j.tensor.Rng;
-import java.util.ArrayList;
-import java.util.List;
+import io.github.recurrent4j.testing.KernelsUnderTest;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,12 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ElementwiseKernelsTest {
   static Stream<Kernels> kernels() {
-    List<Kernels> all = new ArrayList<>();
-    all.add(Kernels.scalar());
-    if (Kernels.simd() != null) {
-      all.add(Kernels.simd());
-    }
-    return all.stream();
+    return KernelsUnderTest.all();
   }
 
   /** Lengths that cover empty, shorter than a vector, exact multiples and tails of every width up to 512 bits. */

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.testing.KernelsUnderTest;
 import io.github.recurrent4j.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,12 +20,7 @@ class GemmTest {
   }
 
   static Stream<Kernels> kernels() {
-    List<Kernels> all = new ArrayList<>();
-    all.add(Kernels.scalar());
-    if (Kernels.simd() != null) {
-      all.add(Kernels.simd());
-    }
-    return all.stream();
+    return KernelsUnderTest.all();
   }
 
   /** The naive triple loop in double: the reference every variant is held to. */
@@ -91,28 +85,34 @@ class GemmTest {
     }
   }
 
+  /** Runs {@code check(m, n, k, transA, transB)} for every shape and all four transpose variants. */
+  interface ShapeCheck {
+    void run(int m, int n, int k, boolean ta, boolean tb);
+  }
+
+  static void forEachVariant(int[][] shapes, ShapeCheck check) {
+    for (int[] s : shapes) {
+      for (int variant = 0; variant < 4; variant++) {
+        check.run(s[0], s[1], s[2], (variant & 1) != 0, (variant & 2) != 0);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void largeShapesCrossEveryBlockBoundary(Kernels kernels) {
     Rng rng = new Rng(7);
     // m > MC, n > NC, k > KC, none a multiple of the tile sizes; plus the streamed-B shape class.
     int[][] shapes = {{101, 530, 300}, {40, 700, 270}, {200, 45, 513}, {5, 600, 257}, {64, 64, 64}};
-    for (int[] s : shapes) {
-      for (int variant = 0; variant < 4; variant++) {
-        boolean ta = (variant & 1) != 0;
-        boolean tb = (variant & 2) != 0;
-        int m = s[0];
-        int n = s[1];
-        int k = s[2];
-        float[] a = random(rng, m * k);
-        float[] b = random(rng, k * n);
-        float[] c = random(rng, m * n);
-        float[] expected = naive(ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
-        Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
-        assertClose(kernels.name() + " " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb, c, expected, 1e-5 * k,
-            1e-5);
-      }
-    }
+    forEachVariant(shapes, (m, n, k, ta, tb) -> {
+      float[] a = random(rng, m * k);
+      float[] b = random(rng, k * n);
+      float[] c = random(rng, m * n);
+      float[] expected = naive(ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
+      Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.5f, c, 0, n);
+      assertClose(kernels.name() + " " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb, c, expected, 1e-5 * k,
+          1e-5);
+    });
   }
 
   @Test
@@ -142,25 +142,18 @@ class GemmTest {
     Rng rng = new Rng(11);
     // Big enough to run in parallel on every path: packed (split by columns and by rows), streamed B, few rows.
     int[][] shapes = {{300, 700, 200}, {700, 90, 300}, {32, 1024, 256}, {3, 2048, 512}, {48, 700, 300}};
-    for (int[] s : shapes) {
-      for (int variant = 0; variant < 4; variant++) {
-        boolean ta = (variant & 1) != 0;
-        boolean tb = (variant & 2) != 0;
-        int m = s[0];
-        int n = s[1];
-        int k = s[2];
-        float[] a = random(rng, m * k);
-        float[] b = random(rng, k * n);
-        float[] c = random(rng, m * n);
-        float[] one = c.clone();
-        float[] two = c.clone();
-        Parallel.setThreads(1);
-        Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, one, 0, n);
-        Parallel.setThreads(2);
-        Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, two, 0, n);
-        assertThat(two).as("%s %dx%dx%d ta=%s tb=%s", kernels.name(), m, n, k, ta, tb).isEqualTo(one);
-      }
-    }
+    forEachVariant(shapes, (m, n, k, ta, tb) -> {
+      float[] a = random(rng, m * k);
+      float[] b = random(rng, k * n);
+      float[] c = random(rng, m * n);
+      float[] one = c.clone();
+      float[] two = c.clone();
+      Parallel.setThreads(1);
+      Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, one, 0, n);
+      Parallel.setThreads(2);
+      Gemm.gemm(kernels, ta, tb, m, n, k, 1.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, two, 0, n);
+      assertThat(two).as("%s %dx%dx%d ta=%s tb=%s", kernels.name(), m, n, k, ta, tb).isEqualTo(one);
+    });
   }
 
   @Test
