@@ -119,6 +119,67 @@ def embedding_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def recurrent_cases():
+    """nn.RNN (tanh, relu), nn.LSTM and nn.GRU, batch first, with random initial states, with and
+    without unsorted lengths (run through pack_padded_sequence as PyTorch users do), and every
+    gradient of sum(out * dY) + sum(h_n * dh_n) (+ sum(c_n * dc_n))."""
+    out = {}
+    gen = torch.Generator().manual_seed(3)
+    cases = [
+        ("rnn_tanh", "rnn", {"nonlinearity": "tanh"}, 3, 5, 4, 6, [6, 2, 4, 1]),
+        ("rnn_relu", "rnn", {"nonlinearity": "relu"}, 3, 5, 4, 6, None),
+        ("lstm", "lstm", {}, 3, 5, 4, 6, None),
+        ("lstm_lengths", "lstm", {}, 3, 5, 4, 6, [3, 6, 1, 5]),
+        ("lstm_wide", "lstm", {}, 20, 17, 2, 9, [9, 4]),  # hidden not a multiple of any vector width
+        ("gru", "gru", {}, 3, 5, 4, 6, None),
+        ("gru_lengths", "gru", {}, 3, 5, 4, 6, [2, 6, 5, 1]),
+    ]
+    for name, kind, options, inp, hid, batch, steps, lengths in cases:
+        cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+        layer = cls(inp, hid, batch_first=True, **options).double()
+        with torch.no_grad():
+            for p in layer.parameters():
+                p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
+        x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        h0 = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        c0 = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        state = (h0, c0) if kind == "lstm" else h0
+        if lengths is None:
+            y, final = layer(x, state)
+        else:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True,
+                                                             enforce_sorted=False)
+            packed_out, final = layer(packed, state)
+            y, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True, total_length=steps)
+        hn, cn = final if kind == "lstm" else (final, None)
+        dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+        dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
+        loss = (y * dy).sum() + (hn * dhn).sum()
+        if kind == "lstm":
+            dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
+            loss = loss + (cn * dcn).sum()
+            out[f"{name}.c0"] = c0
+            out[f"{name}.c_n"] = cn
+            out[f"{name}.grad_c_n"] = dcn
+        loss.backward()
+        if kind == "lstm":
+            out[f"{name}.grad_c0"] = c0.grad
+        out[f"{name}.input"] = x
+        out[f"{name}.h0"] = h0
+        out[f"{name}.output"] = y
+        out[f"{name}.h_n"] = hn
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_h_n"] = dhn
+        out[f"{name}.grad_input"] = x.grad
+        out[f"{name}.grad_h0"] = h0.grad
+        if lengths is not None:
+            out[f"{name}.lengths"] = torch.tensor(lengths, dtype=torch.float64)
+        for pname, p in layer.named_parameters():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -144,6 +205,7 @@ def main():
     meta = {"generator": "tools/make_fixtures.py", "torch": torch.__version__}
     write_safetensors(os.path.join(OUT, "linear.safetensors"), linear_cases(), meta)
     write_safetensors(os.path.join(OUT, "embedding.safetensors"), embedding_cases(), meta)
+    write_safetensors(os.path.join(OUT, "recurrent.safetensors"), recurrent_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -99,7 +99,7 @@ class GradientCheckTest {
   void samplesLargeTensorsAndStillChecksDirections() {
     Rng rng = new Rng(8);
     GradientCheck.Options options = GradientCheck.Options.defaults();
-    options = new GradientCheck.Options(options.epsilon(), options.tolerance(), options.floor(), 10, 3, 99);
+    options = options.withMaxElementsPerTensor(10).withDirections(3).withSeed(99);
     GradientCheck.Result r = GradientCheck.check(new Linear(30, 20, true, rng),
         Init.normal(Tensor.zeros(5, 30), 0, 1, rng), options).requirePassed();
     assertThat(r.elementsChecked()).isEqualTo(30);
@@ -108,7 +108,7 @@ class GradientCheckTest {
 
   @Test
   void optionsRejectNonsense() {
-    assertThatThrownBy(() -> new GradientCheck.Options(0, 1e-2, 1e-3, 10, 1, 1))
+    assertThatThrownBy(() -> new GradientCheck.Options(0, 1e-2, 1e-3, 10, 1, 1, 0.5))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("GradientCheck.Options: epsilon, tolerance and floor must be positive, got epsilon=0.0,"
             + " tolerance=0.01, floor=0.001");

@@ -1,0 +1,359 @@
+package io.github.recurrent4j.nn;
+
+import io.github.recurrent4j.kernel.Gemm;
+import io.github.recurrent4j.tensor.Init;
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The machinery every single-layer, one-direction recurrent layer shares: checks, lengths, states,
+ * workspaces and the big matrix products of DESIGN.md's performance plan.
+ * <pre>
+ *   forward:   gates = x · W_ihᵀ + b_ih (+ b_hh)        one GEMM over all B·T rows
+ *              for t: gates[:, t] += h_{t-1} · W_hhᵀ     one GEMM per step (or into a side buffer)
+ *                     stepForward(t)                     the cell's fused pass over valid rows
+ *   backward:  for t = T-1 .. 0: stepBackward(t)         fills dGates[:, t] (and dGatesHh[:, t])
+ *                     dh_{t-1} += dGatesHh[:, t] · W_hh   one GEMM per step
+ *              dW_ih += dGatesᵀ · x, dW_hh += dGatesHhᵀ · h_prev, dx = dGates · W_ih   after the loop
+ * </pre>
+ * Shapes: B batch, T steps, I input size, H hidden size, G gates. Every slab is batch-major
+ * {@code (B, T, ·)} like the input, so a step is a strided slice that GEMM reads with a leading
+ * dimension of {@code T·width}. Rows past their length keep their state and produce zeros; their
+ * state gradient passes through unchanged, and they add nothing to any parameter gradient.
+ *
+ * <p>Training forward and backward are single-threaded per instance: the layer keeps what backward
+ * needs in its workspaces.
+ */
+public abstract class RecurrentLayer implements SequenceLayer {
+  protected final int inputSize;
+  protected final int hiddenSize;
+  protected final int gateCount;
+  protected final Parameter weightIh; // (G·H, I)
+  protected final Parameter weightHh; // (G·H, H)
+  protected final Parameter biasIh; // (G·H)
+  protected final Parameter biasHh; // (G·H)
+
+  // The last training forward; slabs are reused while the shape stays the same.
+  protected int batch;
+  protected int steps;
+  protected int[] lengths; // (B) valid steps per row
+  protected Tensor input; // (B, T, I)
+  protected float[] gates; // (B, T, G·H) pre-activations, then what stepForward saves
+  protected float[] hPrev; // (B, T, H) h_{t-1} of each step
+  protected float[] h; // (B, H) the running hidden state
+  protected float[] output; // (B, T, H)
+  protected float[] dGates; // (B, T, G·H) d(loss)/d(gate pre-activations), input side
+  protected float[] dh; // (B, H) d(loss)/d(h_t) flowing backwards
+  private RnnState initialGrad;
+  private RnnState finalState;
+
+  protected RecurrentLayer(int inputSize, int hiddenSize, int gateCount, Rng rng) {
+    if (inputSize <= 0 || hiddenSize <= 0) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + ": inputSize and hiddenSize must be positive, got "
+          + "inputSize=" + inputSize + ", hiddenSize=" + hiddenSize);
+    }
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.gateCount = gateCount;
+    int gh = gateCount * hiddenSize;
+    this.weightIh = new Parameter("weight_ih_l0", Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
+    this.weightHh = new Parameter("weight_hh_l0", Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
+    this.biasIh = new Parameter("bias_ih_l0", Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+    this.biasHh = new Parameter("bias_hh_l0", Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+  }
+
+  public int inputSize() {
+    return inputSize;
+  }
+
+  public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  public Parameter weightIh() {
+    return weightIh;
+  }
+
+  public Parameter weightHh() {
+    return weightHh;
+  }
+
+  public Parameter biasIh() {
+    return biasIh;
+  }
+
+  public Parameter biasHh() {
+    return biasHh;
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    return List.of(weightIh, weightHh, biasIh, biasHh);
+  }
+
+  /** True when this layer keeps a cell state {@code c} (LSTM). */
+  protected boolean hasCell() {
+    return false;
+  }
+
+  /** True when {@code b_hh} is added to the gates with {@code b_ih} before the recurrent product. */
+  protected boolean foldsHiddenBias() {
+    return true;
+  }
+
+  /** Allocates the cell's own slabs for the current batch and steps; called when the shape changes. */
+  protected abstract void allocate();
+
+  /** Sets the cell state from the initial state (LSTM); {@code c0} is {@code [1, B, H]} or null for zeros. */
+  protected void startCell(Tensor c0) {}
+
+  /**
+   * Adds {@code h_{t-1} · W_hhᵀ} for step t: by default into {@code gates[:, t]}; a cell that
+   * needs the recurrent product apart (GRU) overrides this.
+   */
+  protected void recurrentProduct(int t) {
+    int gh = gateCount * hiddenSize;
+    Gemm.gemm(false, true, batch, gh, hiddenSize, 1f, h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize, 1f,
+        gates, t * gh, steps * gh);
+  }
+
+  /** The cell's fused pass for step t over rows with {@code t < lengths[b]}: updates h, writes output. */
+  protected abstract void stepForward(int t);
+
+  /**
+   * The cell's backward for step t. On entry {@code dh} holds d(loss)/d(h_t) for every row; the
+   * method fills {@code dGates[:, t]} (and its own recurrent-side gradients) for valid rows, zero
+   * for the others, and leaves in {@code dh} the part of d(loss)/d(h_{t-1}) that does not go
+   * through W_hh (its direct terms, or all of dh_t for a row past its length).
+   */
+  protected abstract void stepBackward(int t);
+
+  /** The gradient slab that multiplies W_hh in backward (the same as dGates unless a cell splits them). */
+  protected float[] dGatesHh() {
+    return dGates;
+  }
+
+  /** The cell state gradient to hand back as d(loss)/d(c0), or null. */
+  protected Tensor cellInitialGrad() {
+    return null;
+  }
+
+  /** Sets the cell's final-state gradient (LSTM) before the backward loop; {@code dcn} may be null. */
+  protected void startCellGrad(Tensor dcn) {}
+
+  /** The final cell state {@code [1, B, H]} (LSTM). */
+  protected Tensor cellFinal() {
+    return null;
+  }
+
+  @Override
+  public Tensor forward(Tensor x, int[] lengths) {
+    return forward(x, lengths, null);
+  }
+
+  /**
+   * The training forward from an initial state ({@code null} or null components mean zeros):
+   * {@code [B, T, I] -> [B, T, H]}. The final state is then {@link #finalState()}.
+   */
+  public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    checkInput(x);
+    int b = x.dim(0);
+    int t = x.dim(1);
+    int[] lens = checkLengths(lengths, b, t);
+    checkState(initial, b, "initial state");
+    if (gates == null || b != batch || t != steps) {
+      batch = b;
+      steps = t;
+      int gh = gateCount * hiddenSize;
+      gates = new float[b * t * gh];
+      dGates = new float[b * t * gh];
+      hPrev = new float[b * t * hiddenSize];
+      h = new float[b * hiddenSize];
+      dh = new float[b * hiddenSize];
+      allocate();
+    }
+    this.lengths = lens;
+    this.input = x;
+    output = new float[b * t * hiddenSize];
+    if (initial != null && initial.h() != null) {
+      System.arraycopy(initial.h().data(), 0, h, 0, h.length);
+    } else {
+      Arrays.fill(h, 0f);
+    }
+    startCell(initial == null ? null : initial.c());
+    int gh = gateCount * hiddenSize;
+    // gates = x · W_ihᵀ + b_ih (+ b_hh), all steps at once
+    float[] bias = biasIh.value().data();
+    float[] biasH = biasHh.value().data();
+    boolean fold = foldsHiddenBias();
+    for (int row = 0; row < b * t; row++) {
+      int at = row * gh;
+      for (int j = 0; j < gh; j++) {
+        gates[at + j] = fold ? bias[j] + biasH[j] : bias[j];
+      }
+    }
+    if (b * t > 0) {
+      Gemm.gemm(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.value().data(), 0, inputSize,
+          1f, gates, 0, gh);
+    }
+    for (int step = 0; step < t; step++) {
+      for (int row = 0; row < b; row++) {
+        System.arraycopy(h, row * hiddenSize, hPrev, (row * t + step) * hiddenSize, hiddenSize);
+      }
+      if (b > 0) {
+        recurrentProduct(step);
+      }
+      stepForward(step);
+    }
+    finalState = new RnnState(Tensor.of(h.clone(), 1, b, hiddenSize), cellFinal());
+    initialGrad = null;
+    return Tensor.of(output, b, t, hiddenSize);
+  }
+
+  /** The state after the last training forward, at each row's last valid step. */
+  public RnnState finalState() {
+    if (finalState == null) {
+      throw new IllegalStateException(this + ": finalState() called before forward");
+    }
+    return finalState;
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    return backward(gradOutput, null);
+  }
+
+  /**
+   * Backpropagation through time from the gradients of the output and of the final state
+   * ({@code null} or null components mean zeros). Adds into every parameter's gradient and returns
+   * d(loss)/d(input); d(loss)/d(initial state) is then {@link #initialStateGrad()}.
+   */
+  public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
+    if (input == null) {
+      throw new IllegalStateException(this + ": backward called before forward");
+    }
+    int b = batch;
+    int t = steps;
+    int gh = gateCount * hiddenSize;
+    if (gradOutput == null || !gradOutput.hasShape(b, t, hiddenSize)) {
+      throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + t + ", " + hiddenSize
+          + "], got " + (gradOutput == null ? "null" : gradOutput.shapeString()));
+    }
+    checkState(gradFinal, b, "final state gradient");
+    if (gradFinal != null && gradFinal.h() != null) {
+      System.arraycopy(gradFinal.h().data(), 0, dh, 0, dh.length);
+    } else {
+      Arrays.fill(dh, 0f);
+    }
+    startCellGrad(gradFinal == null ? null : gradFinal.c());
+    float[] dy = gradOutput.data();
+    float[] dGh = dGatesHh();
+    for (int step = t - 1; step >= 0; step--) {
+      // dh += dy[:, t] for valid rows (padded outputs are constant zeros)
+      for (int row = 0; row < b; row++) {
+        if (step < lengths[row]) {
+          int at = (row * t + step) * hiddenSize;
+          for (int j = 0; j < hiddenSize; j++) {
+            dh[row * hiddenSize + j] += dy[at + j];
+          }
+        }
+      }
+      stepBackward(step);
+      // dh_{t-1} += dGatesHh[:, t] · W_hh
+      if (b > 0) {
+        Gemm.gemm(false, false, b, hiddenSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, hiddenSize,
+            1f, dh, 0, hiddenSize);
+      }
+    }
+    Tensor dx = Tensor.zeros(b, t, inputSize);
+    if (b * t > 0) {
+      // dW_ih += dGatesᵀ · x ; dW_hh += dGatesHhᵀ · h_prev ; dx = dGates · W_ih
+      Gemm.gemm(true, false, gh, inputSize, b * t, 1f, dGates, 0, gh, input.data(), 0, inputSize, 1f,
+          weightIh.grad().data(), 0, inputSize);
+      Gemm.gemm(true, false, gh, hiddenSize, b * t, 1f, dGh, 0, gh, hPrev, 0, hiddenSize, 1f,
+          weightHh.grad().data(), 0, hiddenSize);
+      Gemm.gemm(false, false, b * t, inputSize, gh, 1f, dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
+          dx.data(), 0, inputSize);
+    }
+    columnSums(dGates, b * t, gh, biasIh.grad().data());
+    columnSums(dGh, b * t, gh, biasHh.grad().data());
+    initialGrad = new RnnState(Tensor.of(dh.clone(), 1, b, hiddenSize), cellInitialGrad());
+    return dx;
+  }
+
+  /** d(loss)/d(initial state) from the last backward. */
+  public RnnState initialStateGrad() {
+    if (initialGrad == null) {
+      throw new IllegalStateException(this + ": initialStateGrad() called before backward");
+    }
+    return initialGrad;
+  }
+
+  /** out[j] += Σ_rows x[row, j], summed in double. */
+  private static void columnSums(float[] x, int rows, int cols, float[] out) {
+    double[] sums = new double[cols];
+    for (int r = 0; r < rows; r++) {
+      int at = r * cols;
+      for (int j = 0; j < cols; j++) {
+        sums[j] += x[at + j];
+      }
+    }
+    for (int j = 0; j < cols; j++) {
+      out[j] += (float) sums[j];
+    }
+  }
+
+  private void checkInput(Tensor x) {
+    if (x == null) {
+      throw new IllegalArgumentException(this + ": input is null");
+    }
+    if (x.rank() != 3 || x.dim(2) != inputSize) {
+      throw new IllegalArgumentException(this + ": expected input [batch, time, " + inputSize + "], got "
+          + x.shapeString());
+    }
+  }
+
+  private int[] checkLengths(int[] lengths, int b, int t) {
+    if (lengths == null) {
+      int[] all = new int[b];
+      Arrays.fill(all, t);
+      return all;
+    }
+    if (lengths.length != b) {
+      throw new IllegalArgumentException(this + ": expected " + b + " lengths (one per batch row), got "
+          + lengths.length);
+    }
+    for (int i = 0; i < b; i++) {
+      if (lengths[i] < 0 || lengths[i] > t) {
+        throw new IllegalArgumentException(this + ": lengths[" + i + "] = " + lengths[i] + " is out of range [0, " + t
+            + "]");
+      }
+    }
+    return lengths.clone();
+  }
+
+  private void checkState(RnnState state, int b, String what) {
+    if (state == null) {
+      return;
+    }
+    checkStateTensor(state.h(), b, what + " h");
+    if (state.c() != null && !hasCell()) {
+      throw new IllegalArgumentException(this + ": " + what + " has a cell state c, but this layer has none");
+    }
+    checkStateTensor(state.c(), b, what + " c");
+  }
+
+  private void checkStateTensor(Tensor s, int b, String what) {
+    if (s != null && !s.hasShape(1, b, hiddenSize)) {
+      throw new IllegalArgumentException(this + ": expected " + what + " of shape [1, " + b + ", " + hiddenSize
+          + "], got " + s.shapeString());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "(input=" + inputSize + ", hidden=" + hiddenSize + ")";
+  }
+}
