@@ -133,6 +133,9 @@ def recurrent_cases():
         ("lstm_wide", "lstm", {}, 20, 17, 2, 9, [9, 4]),  # hidden not a multiple of any vector width
         ("gru", "gru", {}, 3, 5, 4, 6, None),
         ("gru_lengths", "gru", {}, 3, 5, 4, 6, [2, 6, 5, 1]),
+        ("lstm_bidir", "lstm", {"bidirectional": True}, 3, 5, 4, 6, [3, 6, 1, 5]),
+        ("gru_bidir", "gru", {"bidirectional": True}, 3, 4, 3, 5, None),
+        ("rnn_bidir", "rnn", {"bidirectional": True}, 2, 3, 3, 4, [4, 2, 3]),
     ]
     for name, kind, options, inp, hid, batch, steps, lengths in cases:
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
@@ -141,8 +144,9 @@ def recurrent_cases():
             for p in layer.parameters():
                 p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
         x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
-        h0 = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
-        c0 = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        directions = 2 if options.get("bidirectional") else 1
+        h0 = f32(torch.randn(directions, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        c0 = f32(torch.randn(directions, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
         state = (h0, c0) if kind == "lstm" else h0
         if lengths is None:
             y, final = layer(x, state)

@@ -28,7 +28,16 @@ public final class Gru extends RecurrentLayer {
   }
 
   public Gru(int inputSize, int hiddenSize, Rng rng) {
-    super(inputSize, hiddenSize, 3, rng);
+    this(inputSize, hiddenSize, "", rng);
+  }
+
+  private Gru(int inputSize, int hiddenSize, String suffix, Rng rng) {
+    super(inputSize, hiddenSize, 3, suffix, rng);
+  }
+
+  @Override
+  protected RecurrentLayer twin(String suffix, Rng rng) {
+    return new Gru(inputSize, hiddenSize, suffix, rng);
   }
 
   @Override

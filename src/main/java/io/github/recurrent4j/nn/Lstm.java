@@ -29,7 +29,16 @@ public final class Lstm extends RecurrentLayer {
   }
 
   public Lstm(int inputSize, int hiddenSize, Rng rng) {
-    super(inputSize, hiddenSize, 4, rng);
+    this(inputSize, hiddenSize, "", rng);
+  }
+
+  private Lstm(int inputSize, int hiddenSize, String suffix, Rng rng) {
+    super(inputSize, hiddenSize, 4, suffix, rng);
+  }
+
+  @Override
+  protected RecurrentLayer twin(String suffix, Rng rng) {
+    return new Lstm(inputSize, hiddenSize, suffix, rng);
   }
 
   @Override

@@ -49,7 +49,11 @@ public abstract class RecurrentLayer implements SequenceLayer {
   private RnnState initialGrad;
   private RnnState finalState;
 
-  protected RecurrentLayer(int inputSize, int hiddenSize, int gateCount, Rng rng) {
+  /**
+   * @param suffix appended to every parameter name: "" for a forward layer, "_reverse" for the
+   *     reverse direction of a {@link Bidirectional}, as in PyTorch's state dicts
+   */
+  protected RecurrentLayer(int inputSize, int hiddenSize, int gateCount, String suffix, Rng rng) {
     if (inputSize <= 0 || hiddenSize <= 0) {
       throw new IllegalArgumentException(getClass().getSimpleName() + ": inputSize and hiddenSize must be positive, got "
           + "inputSize=" + inputSize + ", hiddenSize=" + hiddenSize);
@@ -58,10 +62,10 @@ public abstract class RecurrentLayer implements SequenceLayer {
     this.hiddenSize = hiddenSize;
     this.gateCount = gateCount;
     int gh = gateCount * hiddenSize;
-    this.weightIh = new Parameter("weight_ih_l0", Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
-    this.weightHh = new Parameter("weight_hh_l0", Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
-    this.biasIh = new Parameter("bias_ih_l0", Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
-    this.biasHh = new Parameter("bias_hh_l0", Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+    this.weightIh = new Parameter("weight_ih_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
+    this.weightHh = new Parameter("weight_hh_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
+    this.biasIh = new Parameter("bias_ih_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+    this.biasHh = new Parameter("bias_hh_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
   }
 
   public int inputSize() {
@@ -92,6 +96,12 @@ public abstract class RecurrentLayer implements SequenceLayer {
   public List<Parameter> parameters() {
     return List.of(weightIh, weightHh, biasIh, biasHh);
   }
+
+  /**
+   * A new layer of the same kind and configuration with fresh weights, its parameter names ending in
+   * {@code suffix}: the reverse direction of a {@link Bidirectional}.
+   */
+  protected abstract RecurrentLayer twin(String suffix, Rng rng);
 
   /** True when this layer keeps a cell state {@code c} (LSTM). */
   protected boolean hasCell() {

@@ -24,11 +24,20 @@ public final class SimpleRnn extends RecurrentLayer {
   }
 
   public SimpleRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, Rng rng) {
-    super(inputSize, hiddenSize, 1, rng);
+    this(inputSize, hiddenSize, nonlinearity, "", rng);
+  }
+
+  private SimpleRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, String suffix, Rng rng) {
+    super(inputSize, hiddenSize, 1, suffix, rng);
     if (nonlinearity == null) {
       throw new IllegalArgumentException("SimpleRnn: nonlinearity must not be null");
     }
     this.nonlinearity = nonlinearity;
+  }
+
+  @Override
+  protected RecurrentLayer twin(String suffix, Rng rng) {
+    return new SimpleRnn(inputSize, hiddenSize, nonlinearity, suffix, rng);
   }
 
   public Nonlinearity nonlinearity() {

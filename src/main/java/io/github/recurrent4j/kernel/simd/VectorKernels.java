@@ -295,83 +295,8 @@ public final class VectorKernels implements Kernels {
     float[] lanes = new float[4 * L]; // partial sums, added up in lane order
     int j = 0;
     if (L == 16) {
-      // 16 rows at once; a fixed tree of blends and lane swaps turns 16 partial-sum vectors into
-      // one vector whose lane q is the sum for row j + q (the same additions every time).
       for (; j + 16 <= n; j += 16) {
-        int r0 = bOff + j * ldb;
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        FloatVector s4 = s0;
-        FloatVector s5 = s0;
-        FloatVector s6 = s0;
-        FloatVector s7 = s0;
-        FloatVector s8 = s0;
-        FloatVector s9 = s0;
-        FloatVector s10 = s0;
-        FloatVector s11 = s0;
-        FloatVector s12 = s0;
-        FloatVector s13 = s0;
-        FloatVector s14 = s0;
-        FloatVector s15 = s0;
-        for (int p = 0; p < kv; p += L) {
-          FloatVector x = FloatVector.fromArray(S, a, aOff + p);
-          s0 = x.fma(FloatVector.fromArray(S, b, r0 + p), s0);
-          s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + p), s1);
-          s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + p), s2);
-          s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + p), s3);
-          s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + p), s4);
-          s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + p), s5);
-          s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + p), s6);
-          s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + p), s7);
-          s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + p), s8);
-          s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + p), s9);
-          s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + p), s10);
-          s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + p), s11);
-          s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + p), s12);
-          s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + p), s13);
-          s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + p), s14);
-          s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + p), s15);
-        }
-        if (kv < k) {
-          // the last k % L columns through masked loads: lanes past k read as zero
-          VectorMask<Float> tail = S.indexInRange(kv, k);
-          FloatVector x = FloatVector.fromArray(S, a, aOff + kv, tail);
-          s0 = x.fma(FloatVector.fromArray(S, b, r0 + kv, tail), s0);
-          s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + kv, tail), s1);
-          s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + kv, tail), s2);
-          s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + kv, tail), s3);
-          s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + kv, tail), s4);
-          s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + kv, tail), s5);
-          s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + kv, tail), s6);
-          s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + kv, tail), s7);
-          s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + kv, tail), s8);
-          s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + kv, tail), s9);
-          s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + kv, tail), s10);
-          s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + kv, tail), s11);
-          s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + kv, tail), s12);
-          s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + kv, tail), s13);
-          s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + kv, tail), s14);
-          s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + kv, tail), s15);
-        }
-        FloatVector u0 = s0.blend(s1, BIT0).add(s1.blend(s0, BIT0).rearrange(SWAP0));
-        FloatVector u1 = s2.blend(s3, BIT0).add(s3.blend(s2, BIT0).rearrange(SWAP0));
-        FloatVector u2 = s4.blend(s5, BIT0).add(s5.blend(s4, BIT0).rearrange(SWAP0));
-        FloatVector u3 = s6.blend(s7, BIT0).add(s7.blend(s6, BIT0).rearrange(SWAP0));
-        FloatVector u4 = s8.blend(s9, BIT0).add(s9.blend(s8, BIT0).rearrange(SWAP0));
-        FloatVector u5 = s10.blend(s11, BIT0).add(s11.blend(s10, BIT0).rearrange(SWAP0));
-        FloatVector u6 = s12.blend(s13, BIT0).add(s13.blend(s12, BIT0).rearrange(SWAP0));
-        FloatVector u7 = s14.blend(s15, BIT0).add(s15.blend(s14, BIT0).rearrange(SWAP0));
-        FloatVector v0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(SWAP1));
-        FloatVector v1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(SWAP1));
-        FloatVector v2 = u4.blend(u5, BIT1).add(u5.blend(u4, BIT1).rearrange(SWAP1));
-        FloatVector v3 = u6.blend(u7, BIT1).add(u7.blend(u6, BIT1).rearrange(SWAP1));
-        FloatVector w0 = v0.blend(v1, BIT2).add(v1.blend(v0, BIT2).rearrange(SWAP2));
-        FloatVector w1 = v2.blend(v3, BIT2).add(v3.blend(v2, BIT2).rearrange(SWAP2));
-        FloatVector sums = w0.blend(w1, BIT3).add(w1.blend(w0, BIT3).rearrange(SWAP3));
-        int at = cOff + j;
-        sums.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
+        dotRows16(k, kv, alpha, a, aOff, b, bOff + j * ldb, ldb, c, cOff + j);
       }
     }
     for (; j + 4 <= n; j += 4) {
@@ -408,6 +333,89 @@ public final class VectorKernels implements Kernels {
       s.intoArray(lanes, 0);
       c[cOff + j] = c[cOff + j] + alpha * dotTail(laneSum(lanes, 0), a, aOff, b, r, kv, k);
     }
+  }
+
+  /**
+   * Sixteen rows of {@link #rowDotRows} (L == 16): a fixed tree of blends and lane swaps turns 16
+   * partial-sum vectors into one vector whose lane q is the sum for row q (the same additions every
+   * time). A method of its own: inlined into rowDotRows, the whole was too big for C1, which gave up
+   * on it and left it interpreted.
+   */
+  private static void dotRows16(int k, int kv, float alpha, float[] a, int aOff, float[] b, int r0, int ldb,
+      float[] c, int cOff) {
+    FloatVector s0 = FloatVector.zero(S);
+    FloatVector s1 = s0;
+    FloatVector s2 = s0;
+    FloatVector s3 = s0;
+    FloatVector s4 = s0;
+    FloatVector s5 = s0;
+    FloatVector s6 = s0;
+    FloatVector s7 = s0;
+    FloatVector s8 = s0;
+    FloatVector s9 = s0;
+    FloatVector s10 = s0;
+    FloatVector s11 = s0;
+    FloatVector s12 = s0;
+    FloatVector s13 = s0;
+    FloatVector s14 = s0;
+    FloatVector s15 = s0;
+    for (int p = 0; p < kv; p += L) {
+      FloatVector x = FloatVector.fromArray(S, a, aOff + p);
+      s0 = x.fma(FloatVector.fromArray(S, b, r0 + p), s0);
+      s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + p), s1);
+      s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + p), s2);
+      s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + p), s3);
+      s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + p), s4);
+      s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + p), s5);
+      s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + p), s6);
+      s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + p), s7);
+      s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + p), s8);
+      s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + p), s9);
+      s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + p), s10);
+      s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + p), s11);
+      s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + p), s12);
+      s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + p), s13);
+      s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + p), s14);
+      s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + p), s15);
+    }
+    if (kv < k) {
+      // the last k % L columns through masked loads: lanes past k read as zero
+      VectorMask<Float> tail = S.indexInRange(kv, k);
+      FloatVector x = FloatVector.fromArray(S, a, aOff + kv, tail);
+      s0 = x.fma(FloatVector.fromArray(S, b, r0 + kv, tail), s0);
+      s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + kv, tail), s1);
+      s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + kv, tail), s2);
+      s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + kv, tail), s3);
+      s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + kv, tail), s4);
+      s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + kv, tail), s5);
+      s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + kv, tail), s6);
+      s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + kv, tail), s7);
+      s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + kv, tail), s8);
+      s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + kv, tail), s9);
+      s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + kv, tail), s10);
+      s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + kv, tail), s11);
+      s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + kv, tail), s12);
+      s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + kv, tail), s13);
+      s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + kv, tail), s14);
+      s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + kv, tail), s15);
+    }
+    FloatVector u0 = s0.blend(s1, BIT0).add(s1.blend(s0, BIT0).rearrange(SWAP0));
+    FloatVector u1 = s2.blend(s3, BIT0).add(s3.blend(s2, BIT0).rearrange(SWAP0));
+    FloatVector u2 = s4.blend(s5, BIT0).add(s5.blend(s4, BIT0).rearrange(SWAP0));
+    FloatVector u3 = s6.blend(s7, BIT0).add(s7.blend(s6, BIT0).rearrange(SWAP0));
+    FloatVector u4 = s8.blend(s9, BIT0).add(s9.blend(s8, BIT0).rearrange(SWAP0));
+    FloatVector u5 = s10.blend(s11, BIT0).add(s11.blend(s10, BIT0).rearrange(SWAP0));
+    FloatVector u6 = s12.blend(s13, BIT0).add(s13.blend(s12, BIT0).rearrange(SWAP0));
+    FloatVector u7 = s14.blend(s15, BIT0).add(s15.blend(s14, BIT0).rearrange(SWAP0));
+    FloatVector v0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(SWAP1));
+    FloatVector v1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(SWAP1));
+    FloatVector v2 = u4.blend(u5, BIT1).add(u5.blend(u4, BIT1).rearrange(SWAP1));
+    FloatVector v3 = u6.blend(u7, BIT1).add(u7.blend(u6, BIT1).rearrange(SWAP1));
+    FloatVector w0 = v0.blend(v1, BIT2).add(v1.blend(v0, BIT2).rearrange(SWAP2));
+    FloatVector w1 = v2.blend(v3, BIT2).add(v3.blend(v2, BIT2).rearrange(SWAP2));
+    FloatVector sums = w0.blend(w1, BIT3).add(w1.blend(w0, BIT3).rearrange(SWAP3));
+    int at = cOff;
+    sums.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
   }
 
   /** lanes[from] + lanes[from + 1] + ... + lanes[from + L - 1], in that order. */

@@ -1,0 +1,230 @@
+package io.github.recurrent4j.nn;
+
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads each sequence both ways, as PyTorch's {@code bidirectional=True}: a forward layer over the
+ * sequence and a twin over each row's valid steps reversed, so with lengths the reverse direction
+ * starts at the row's last valid step (as packed sequences do), never at padding.
+ * <pre>
+ *   yF = forward(x)        yR = reverse(backward(reverse(x)))        y = merge(yF, yR)
+ * </pre>
+ * Shapes: x (B, T, I); y (B, T, 2H) for {@link Merge#CONCAT} (forward features first) and
+ * (B, T, H) otherwise; states (2, B, H), forward direction first. The twin's parameters carry
+ * PyTorch's {@code _reverse} suffix, so the state dict is that of {@code nn.LSTM(bidirectional=True)}.
+ */
+public final class Bidirectional implements SequenceLayer {
+  /** How the two directions' outputs combine, as Keras' {@code merge_mode}. */
+  public enum Merge { CONCAT, SUM, MUL, AVERAGE }
+
+  private final RecurrentLayer forwardLayer;
+  private final RecurrentLayer backwardLayer;
+  private final Merge merge;
+  private int[] lengths; // (B) of the last forward
+  private Tensor yForward; // (B, T, H)
+  private Tensor yReverse; // (B, T, H), in the input's time order
+
+  /** Concatenating merge; the reverse twin is initialised from the default generator. */
+  public Bidirectional(SequenceLayer forwardLayer) {
+    this(forwardLayer, Merge.CONCAT, Rng.fromDefault());
+  }
+
+  public Bidirectional(SequenceLayer forwardLayer, Merge merge, Rng rng) {
+    if (!(forwardLayer instanceof RecurrentLayer recurrent)) {
+      throw new IllegalArgumentException("Bidirectional: needs a recurrent layer (SimpleRnn, Lstm, Gru), got "
+          + forwardLayer);
+    }
+    if (merge == null) {
+      throw new IllegalArgumentException("Bidirectional: merge must not be null");
+    }
+    this.forwardLayer = recurrent;
+    this.backwardLayer = recurrent.twin("_reverse", rng);
+    this.merge = merge;
+  }
+
+  public RecurrentLayer forwardLayer() {
+    return forwardLayer;
+  }
+
+  public RecurrentLayer backwardLayer() {
+    return backwardLayer;
+  }
+
+  @Override
+  public Tensor forward(Tensor x, int[] lengths) {
+    return forward(x, lengths, null);
+  }
+
+  /** The training forward from an initial state of shape (2, B, H) ({@code null} for zeros). */
+  public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    RnnState[] init = split(initial, "initial state");
+    yForward = forwardLayer.forward(x, lengths, init[0]);
+    int[] lens = lengthsOf(x, lengths);
+    yReverse = reverse(backwardLayer.forward(reverse(x, lens), lens, init[1]), lens);
+    this.lengths = lens;
+    return merge(yForward, yReverse);
+  }
+
+  /** The final states, (2, B, H): the forward direction's at each row's last valid step, the reverse one's at step 0. */
+  public RnnState finalState() {
+    return stack(forwardLayer.finalState(), backwardLayer.finalState());
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    return backward(gradOutput, null);
+  }
+
+  /** Backpropagation through both directions; the initial state's gradient is then {@link #initialStateGrad()}. */
+  public Tensor backward(Tensor dy, RnnState gradFinal) {
+    if (yForward == null) {
+      throw new IllegalStateException(this + ": backward called before forward");
+    }
+    int b = yForward.dim(0);
+    int t = yForward.dim(1);
+    int h = yForward.dim(2);
+    int width = merge == Merge.CONCAT ? 2 * h : h;
+    if (dy == null || !dy.hasShape(b, t, width)) {
+      throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + t + ", " + width
+          + "], got " + (dy == null ? "null" : dy.shapeString()));
+    }
+    RnnState[] dFinal = split(gradFinal, "final state gradient");
+    Tensor dyF = Tensor.zeros(b, t, h);
+    Tensor dyR = Tensor.zeros(b, t, h);
+    float[] g = dy.data();
+    float[] yf = yForward.data();
+    float[] yr = yReverse.data();
+    for (int row = 0; row < b * t; row++) {
+      for (int j = 0; j < h; j++) {
+        int at = row * h + j;
+        switch (merge) {
+          case CONCAT -> {
+            dyF.data()[at] = g[row * 2 * h + j];
+            dyR.data()[at] = g[row * 2 * h + h + j];
+          }
+          case SUM -> {
+            dyF.data()[at] = g[at];
+            dyR.data()[at] = g[at];
+          }
+          case AVERAGE -> {
+            dyF.data()[at] = 0.5f * g[at];
+            dyR.data()[at] = 0.5f * g[at];
+          }
+          case MUL -> {
+            dyF.data()[at] = g[at] * yr[at];
+            dyR.data()[at] = g[at] * yf[at];
+          }
+        }
+      }
+    }
+    Tensor dx = forwardLayer.backward(dyF, dFinal[0]);
+    Tensor dxReverse = reverse(backwardLayer.backward(reverse(dyR, lengths), dFinal[1]), lengths);
+    for (int i = 0; i < dx.size(); i++) {
+      dx.data()[i] += dxReverse.data()[i];
+    }
+    return dx;
+  }
+
+  /** d(loss)/d(initial state), (2, B, H), from the last backward. */
+  public RnnState initialStateGrad() {
+    return stack(forwardLayer.initialStateGrad(), backwardLayer.initialStateGrad());
+  }
+
+  private Tensor merge(Tensor f, Tensor r) {
+    int b = f.dim(0);
+    int t = f.dim(1);
+    int h = f.dim(2);
+    Tensor y = Tensor.zeros(b, t, merge == Merge.CONCAT ? 2 * h : h);
+    float[] out = y.data();
+    for (int row = 0; row < b * t; row++) {
+      for (int j = 0; j < h; j++) {
+        float a = f.data()[row * h + j];
+        float c = r.data()[row * h + j];
+        switch (merge) {
+          case CONCAT -> {
+            out[row * 2 * h + j] = a;
+            out[row * 2 * h + h + j] = c;
+          }
+          case SUM -> out[row * h + j] = a + c;
+          case AVERAGE -> out[row * h + j] = 0.5f * (a + c);
+          case MUL -> out[row * h + j] = a * c;
+        }
+      }
+    }
+    return y;
+  }
+
+  /** Reverses each row's first lengths[b] steps; steps past a row's length stay zero. */
+  static Tensor reverse(Tensor x, int[] lengths) {
+    int b = x.dim(0);
+    int t = x.dim(1);
+    int f = x.dim(2);
+    Tensor out = Tensor.zeros(b, t, f);
+    for (int row = 0; row < b; row++) {
+      int len = lengths[row];
+      for (int step = 0; step < len; step++) {
+        System.arraycopy(x.data(), (row * t + step) * f, out.data(), (row * t + len - 1 - step) * f, f);
+      }
+    }
+    return out;
+  }
+
+  private int[] lengthsOf(Tensor x, int[] lengths) {
+    if (lengths != null) {
+      return lengths.clone(); // already checked by the forward layer
+    }
+    int[] all = new int[x.dim(0)];
+    java.util.Arrays.fill(all, x.dim(1));
+    return all;
+  }
+
+  /** Splits a (2, B, H) state into the two directions' (1, B, H) states. */
+  private RnnState[] split(RnnState state, String what) {
+    if (state == null) {
+      return new RnnState[2];
+    }
+    Tensor[] h = splitTensor(state.h(), what + " h");
+    Tensor[] c = splitTensor(state.c(), what + " c");
+    return new RnnState[] {new RnnState(h[0], c[0]), new RnnState(h[1], c[1])};
+  }
+
+  private Tensor[] splitTensor(Tensor s, String what) {
+    if (s == null) {
+      return new Tensor[2];
+    }
+    if (s.rank() != 3 || s.dim(0) != 2) {
+      throw new IllegalArgumentException(this + ": expected " + what + " of shape [2, batch, "
+          + forwardLayer.hiddenSize() + "], got " + s.shapeString());
+    }
+    int half = s.size() / 2;
+    return new Tensor[] {
+        Tensor.of(java.util.Arrays.copyOfRange(s.data(), 0, half), 1, s.dim(1), s.dim(2)),
+        Tensor.of(java.util.Arrays.copyOfRange(s.data(), half, 2 * half), 1, s.dim(1), s.dim(2))};
+  }
+
+  private static RnnState stack(RnnState f, RnnState r) {
+    return new RnnState(stackTensor(f.h(), r.h()), f.c() == null ? null : stackTensor(f.c(), r.c()));
+  }
+
+  private static Tensor stackTensor(Tensor f, Tensor r) {
+    float[] both = new float[f.size() * 2];
+    System.arraycopy(f.data(), 0, both, 0, f.size());
+    System.arraycopy(r.data(), 0, both, f.size(), r.size());
+    return Tensor.of(both, 2, f.dim(1), f.dim(2));
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    List<Parameter> all = new ArrayList<>(forwardLayer.parameters());
+    all.addAll(backwardLayer.parameters());
+    return all;
+  }
+
+  @Override
+  public String toString() {
+    return "Bidirectional(" + forwardLayer + (merge == Merge.CONCAT ? "" : ", " + merge.name().toLowerCase()) + ")";
+  }
+}

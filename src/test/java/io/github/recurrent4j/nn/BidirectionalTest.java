@@ -1,0 +1,122 @@
+package io.github.recurrent4j.nn;
+
+import static io.github.recurrent4j.testing.Assertions2.assertClose;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.recurrent4j.check.GradientCheck;
+import io.github.recurrent4j.tensor.Init;
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import io.github.recurrent4j.testing.Fixtures;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class BidirectionalTest {
+  static final double ATOL = 2e-5;
+  static final double RTOL = 1e-4;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"lstm_bidir", "gru_bidir", "rnn_bidir"})
+  void matchesPyTorchBidirectionalWithPackedUnsortedLengths(String name) {
+    Map<String, Tensor> f = Fixtures.load("recurrent.safetensors");
+    RecurrentLayer forward = RecurrentParityTest.layerFor(name, Fixtures.get(f, name, "weight_ih_l0"));
+    Bidirectional layer = new Bidirectional(forward, Bidirectional.Merge.CONCAT, new Rng(1));
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    for (Parameter p : layer.parameters()) {
+      weights.put(p.name(), Fixtures.get(f, name, p.name()));
+    }
+    assertThat(weights.keySet()).contains("weight_ih_l0_reverse", "bias_hh_l0_reverse");
+    layer.loadStateDict(weights);
+    boolean lstm = forward instanceof Lstm;
+    int[] lengths = f.containsKey(name + ".lengths") ? Fixtures.ids(f.get(name + ".lengths")) : null;
+    RnnState initial = new RnnState(Fixtures.get(f, name, "h0"), lstm ? Fixtures.get(f, name, "c0") : null);
+
+    Tensor y = layer.forward(Fixtures.get(f, name, "input"), lengths, initial);
+    assertClose(name + " output", y, Fixtures.get(f, name, "output"), ATOL, RTOL);
+    assertClose(name + " h_n", layer.finalState().h(), Fixtures.get(f, name, "h_n"), ATOL, RTOL);
+    if (lstm) {
+      assertClose(name + " c_n", layer.finalState().c(), Fixtures.get(f, name, "c_n"), ATOL, RTOL);
+    }
+    RnnState gradFinal = new RnnState(Fixtures.get(f, name, "grad_h_n"), lstm ? Fixtures.get(f, name, "grad_c_n") : null);
+    Tensor dx = layer.backward(Fixtures.get(f, name, "grad_output"), gradFinal);
+    assertClose(name + " grad_input", dx, Fixtures.get(f, name, "grad_input"), ATOL, RTOL);
+    assertClose(name + " grad_h0", layer.initialStateGrad().h(), Fixtures.get(f, name, "grad_h0"), ATOL, RTOL);
+    if (lstm) {
+      assertClose(name + " grad_c0", layer.initialStateGrad().c(), Fixtures.get(f, name, "grad_c0"), ATOL, RTOL);
+    }
+    for (Parameter p : layer.parameters()) {
+      assertClose(name + " grad_" + p.name(), p.grad(), Fixtures.get(f, name, "grad_" + p.name()), ATOL, RTOL);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Bidirectional.Merge.class)
+  void gradientCheckForEveryMergeModeWithLengths(Bidirectional.Merge merge) {
+    Rng rng = new Rng(21);
+    Bidirectional layer = new Bidirectional(new Lstm(3, 4, rng), merge, rng);
+    Tensor x = Init.normal(Tensor.zeros(3, 4, 3), 0, 1, rng);
+    int[] lengths = {4, 0, 2};
+    Parameter input = new Parameter("input", x);
+    List<Parameter> variables = new java.util.ArrayList<>(List.of(input));
+    variables.addAll(layer.parameters());
+    GradientCheck.check(new GradientCheck.Function() {
+      @Override
+      public List<Parameter> variables() {
+        return variables;
+      }
+
+      @Override
+      public Tensor forward() {
+        return layer.forward(x, lengths);
+      }
+
+      @Override
+      public void backward(Tensor g) {
+        Tensor dx = layer.backward(g);
+        for (int i = 0; i < dx.size(); i++) {
+          input.grad().data()[i] += dx.data()[i];
+        }
+      }
+    }, GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void theReverseDirectionStartsAtEachRowsLastValidStep() {
+    // A row padded with garbage must give the same outputs on its valid steps as the same row unpadded.
+    Rng rng = new Rng(5);
+    Bidirectional layer = new Bidirectional(new Gru(2, 3, rng), Bidirectional.Merge.CONCAT, rng);
+    Tensor full = Init.normal(Tensor.zeros(1, 3, 2), 0, 1, rng);
+    Tensor padded = Tensor.zeros(1, 5, 2);
+    System.arraycopy(full.data(), 0, padded.data(), 0, 6);
+    for (int i = 6; i < 10; i++) {
+      padded.data()[i] = 100f;
+    }
+    float[] a = layer.forward(full, new int[] {3}).data().clone();
+    Tensor y = layer.forward(padded, new int[] {3});
+    float[] b = java.util.Arrays.copyOfRange(y.data(), 0, a.length);
+    assertThat(b).containsExactly(a);
+    assertThat(java.util.Arrays.copyOfRange(y.data(), a.length, y.size())).containsOnly(0f);
+  }
+
+  @Test
+  void misuseIsReported() {
+    Bidirectional layer = new Bidirectional(new Lstm(2, 3, new Rng(1)), Bidirectional.Merge.SUM, new Rng(2));
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 4, 2), null, RnnState.of(Tensor.zeros(1, 2, 3))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Bidirectional(Lstm(input=2, hidden=3), sum): expected initial state h of shape [2, batch, 3],"
+            + " got [1, 2, 3]");
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 4, 3)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("Bidirectional(Lstm(input=2, hidden=3), sum): backward called before forward");
+    layer.forward(Tensor.zeros(2, 4, 2));
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 4, 6)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Bidirectional(Lstm(input=2, hidden=3), sum): expected gradOutput of shape [2, 4, 3], got [2, 4, 6]");
+  }
+}

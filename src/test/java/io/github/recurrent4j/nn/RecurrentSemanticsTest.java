@@ -1,0 +1,128 @@
+package io.github.recurrent4j.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.recurrent4j.tensor.Init;
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** What every recurrent layer promises about lengths, states and misuse. */
+class RecurrentSemanticsTest {
+  static List<Function<Rng, RecurrentLayer>> layers() {
+    return List.of(rng -> new SimpleRnn(3, 4, SimpleRnn.Nonlinearity.TANH, rng), rng -> new Lstm(3, 4, rng),
+        rng -> new Gru(3, 4, rng));
+  }
+
+  @ParameterizedTest
+  @MethodSource("layers")
+  void paddedStepsAreZeroAndChangeNothingAndZeroLengthKeepsTheInitialState(Function<Rng, RecurrentLayer> make) {
+    Rng rng = new Rng(3);
+    RecurrentLayer layer = make.apply(rng);
+    Tensor x = Init.normal(Tensor.zeros(3, 5, 3), 0, 1, rng);
+    int[] lengths = {5, 2, 0};
+    Tensor h0 = Init.normal(Tensor.zeros(1, 3, 4), 0, 1, rng);
+    Tensor c0 = layer instanceof Lstm ? Init.normal(Tensor.zeros(1, 3, 4), 0, 1, rng) : null;
+    Tensor y = layer.forward(x, lengths, new RnnState(h0, c0));
+    RnnState fin = layer.finalState();
+    float[] y1 = y.data().clone();
+    // Outputs past a row's length are zero.
+    for (int t = 2; t < 5; t++) {
+      for (int j = 0; j < 4; j++) {
+        assertThat(y.get(1, t, j)).isZero();
+        assertThat(y.get(2, t, j)).isZero();
+      }
+    }
+    // A zero-length row ends in its initial state.
+    for (int j = 0; j < 4; j++) {
+      assertThat(fin.h().get(0, 2, j)).isEqualTo(h0.get(0, 2, j));
+      if (c0 != null) {
+        assertThat(fin.c().get(0, 2, j)).isEqualTo(c0.get(0, 2, j));
+      }
+    }
+    // The final state of row 1 is its output at its last valid step.
+    for (int j = 0; j < 4; j++) {
+      assertThat(fin.h().get(0, 1, j)).isEqualTo(y.get(1, 1, j));
+    }
+    // Garbage in padded steps changes nothing, forward or backward.
+    Tensor dy = Init.normal(Tensor.zeros(3, 5, 4), 0, 1, rng);
+    Tensor dx1 = layer.backward(dy);
+    float[] grads1 = layer.weightHh().grad().data().clone();
+    Tensor x2 = x.copy();
+    for (int t = 2; t < 5; t++) {
+      for (int i = 0; i < 3; i++) {
+        x2.set(50f, 1, t, i);
+        x2.set(-50f, 2, t, i);
+      }
+    }
+    layer.zeroGrad();
+    Tensor y2 = layer.forward(x2, lengths, new RnnState(h0, c0));
+    assertThat(y2.data()).containsExactly(y1);
+    Tensor dx2 = layer.backward(dy);
+    assertThat(dx2.data()).containsExactly(dx1.data());
+    assertThat(layer.weightHh().grad().data()).containsExactly(grads1);
+    // Padded steps get no input gradient.
+    for (int t = 2; t < 5; t++) {
+      assertThat(dx2.get(1, t, 0)).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("layers")
+  void misuseIsReportedWithTheLayerWhatWasExpectedAndWhatCame(Function<Rng, RecurrentLayer> make) {
+    RecurrentLayer layer = make.apply(new Rng(1));
+    String name = layer.toString();
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected input [batch, time, 3], got [2, 5, 4]");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 3)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected input [batch, time, 3], got [2, 3]");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 3), new int[] {5}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected 2 lengths (one per batch row), got 1");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 3), new int[] {5, 6}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": lengths[1] = 6 is out of range [0, 5]");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 3), new int[] {-1, 2}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": lengths[0] = -1 is out of range [0, 5]");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 3), null, RnnState.of(Tensor.zeros(2, 4))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected initial state h of shape [1, 2, 4], got [2, 4]");
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 5, 4)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(name + ": backward called before forward");
+    assertThatThrownBy(layer::finalState)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(name + ": finalState() called before forward");
+    layer.forward(Tensor.zeros(2, 5, 3));
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 4, 4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected gradOutput of shape [2, 5, 4], got [2, 4, 4]");
+    assertThatThrownBy(layer::initialStateGrad)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(name + ": initialStateGrad() called before backward");
+    if (!(layer instanceof Lstm)) {
+      assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 3), null,
+          new RnnState(Tensor.zeros(1, 2, 4), Tensor.zeros(1, 2, 4))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(name + ": initial state has a cell state c, but this layer has none");
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("layers")
+  void emptyBatchAndZeroStepsWork(Function<Rng, RecurrentLayer> make) {
+    RecurrentLayer layer = make.apply(new Rng(2));
+    assertThat(layer.forward(Tensor.zeros(0, 4, 3)).shape()).containsExactly(0, 4, 4);
+    assertThat(layer.backward(Tensor.zeros(0, 4, 4)).shape()).containsExactly(0, 4, 3);
+    Tensor y = layer.forward(Tensor.zeros(2, 0, 3));
+    assertThat(y.shape()).containsExactly(2, 0, 4);
+    assertThat(layer.finalState().h().data()).containsOnly(0f);
+  }
+}
