@@ -184,6 +184,54 @@ def recurrent_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def cell_cases():
+    """nn.RNNCell, nn.LSTMCell and nn.GRUCell driven over several steps by a Python loop, with a
+    loss on every step's new state, and every gradient: the inputs, the initial state, the weights."""
+    out = {}
+    gen = torch.Generator().manual_seed(4)
+    cases = [("rnn_cell", torch.nn.RNNCell, 3, 5, 2, 4), ("lstm_cell", torch.nn.LSTMCell, 3, 5, 2, 4),
+             ("gru_cell", torch.nn.GRUCell, 3, 5, 2, 4)]
+    for name, cls, inp, hid, batch, steps in cases:
+        cell = cls(inp, hid).double()
+        with torch.no_grad():
+            for p in cell.parameters():
+                p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
+        lstm = cls is torch.nn.LSTMCell
+        x = f32(torch.randn(steps, batch, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        h0 = f32(torch.randn(batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        c0 = f32(torch.randn(batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        dh = f32(torch.randn(steps, batch, hid, generator=gen, dtype=torch.float64))
+        dc = f32(torch.randn(steps, batch, hid, generator=gen, dtype=torch.float64))
+        h, c = h0, c0
+        hs, cs = [], []
+        for t in range(steps):
+            if lstm:
+                h, c = cell(x[t], (h, c))
+                cs.append(c)
+            else:
+                h = cell(x[t], h)
+            hs.append(h)
+        loss = (torch.stack(hs) * dh).sum()
+        if lstm:
+            loss = loss + (torch.stack(cs) * dc).sum()
+            out[f"{name}.c0"] = c0
+            out[f"{name}.c"] = torch.stack(cs)
+            out[f"{name}.grad_c"] = dc
+        loss.backward()
+        if lstm:
+            out[f"{name}.grad_c0"] = c0.grad
+        out[f"{name}.input"] = x
+        out[f"{name}.h0"] = h0
+        out[f"{name}.h"] = torch.stack(hs)
+        out[f"{name}.grad_h"] = dh
+        out[f"{name}.grad_input"] = x.grad
+        out[f"{name}.grad_h0"] = h0.grad
+        for pname, p in cell.named_parameters():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -210,6 +258,7 @@ def main():
     write_safetensors(os.path.join(OUT, "linear.safetensors"), linear_cases(), meta)
     write_safetensors(os.path.join(OUT, "embedding.safetensors"), embedding_cases(), meta)
     write_safetensors(os.path.join(OUT, "recurrent.safetensors"), recurrent_cases(), meta)
+    write_safetensors(os.path.join(OUT, "cells.safetensors"), cell_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -41,7 +41,7 @@ public final class Bidirectional implements SequenceLayer {
       throw new IllegalArgumentException("Bidirectional: merge must not be null");
     }
     this.forwardLayer = recurrent;
-    this.backwardLayer = recurrent.twin("_reverse", rng);
+    this.backwardLayer = recurrent.twin("_l0_reverse", rng);
     this.merge = merge;
   }
 

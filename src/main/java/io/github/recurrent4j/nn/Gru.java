@@ -19,8 +19,16 @@ import java.util.Arrays;
  * {@code weight_hh_l0} (3H, H), {@code bias_ih_l0} and {@code bias_hh_l0} (3H).
  */
 public final class Gru extends RecurrentLayer {
-  private float[] hh; // (B, T, 3H) W_hh h_{t-1} + b_hh of each step
-  private float[] dGatesHh; // (B, T, 3H) d(loss)/d(hh)
+  /** The GRU's slabs beside the shared ones. */
+  private static final class GruRun extends Run {
+    final float[] hh; // (B, T, 3H) W_hh h_{t-1} + b_hh of each step
+    float[] dGatesHh; // (B, T, 3H) d(loss)/d(hh)
+
+    GruRun(int batch, int steps, int hiddenSize) {
+      super(batch, steps, 3 * hiddenSize, hiddenSize);
+      hh = new float[batch * steps * 3 * hiddenSize];
+    }
+  }
 
   /** Initialised from the default generator (see {@link Rng#manualSeed}). */
   public Gru(int inputSize, int hiddenSize) {
@@ -28,10 +36,10 @@ public final class Gru extends RecurrentLayer {
   }
 
   public Gru(int inputSize, int hiddenSize, Rng rng) {
-    this(inputSize, hiddenSize, "", rng);
+    this(inputSize, hiddenSize, "_l0", rng);
   }
 
-  private Gru(int inputSize, int hiddenSize, String suffix, Rng rng) {
+  Gru(int inputSize, int hiddenSize, String suffix, Rng rng) {
     super(inputSize, hiddenSize, 3, suffix, rng);
   }
 
@@ -46,34 +54,44 @@ public final class Gru extends RecurrentLayer {
   }
 
   @Override
-  protected void allocate() {
-    hh = new float[batch * steps * 3 * hiddenSize];
-    dGatesHh = new float[batch * steps * 3 * hiddenSize];
+  protected Run newRun(int batch, int steps) {
+    return new GruRun(batch, steps, hiddenSize);
   }
 
   @Override
-  protected float[] dGatesHh() {
-    return dGatesHh;
+  protected void allocateBackward(Run r) {
+    ((GruRun) r).dGatesHh = new float[r.batch * r.steps * 3 * hiddenSize];
   }
 
   @Override
-  protected void recurrentProduct(int t) {
+  protected float[] dGatesHh(Run r) {
+    return ((GruRun) r).dGatesHh;
+  }
+
+  @Override
+  protected void recurrentProduct(Run r, int t) {
+    float[] hh = ((GruRun) r).hh;
     int gh = 3 * hiddenSize;
     float[] bias = biasHh.value().data();
-    for (int b = 0; b < batch; b++) {
-      System.arraycopy(bias, 0, hh, (b * steps + t) * gh, gh);
+    for (int b = 0; b < r.batch; b++) {
+      System.arraycopy(bias, 0, hh, (b * r.steps + t) * gh, gh);
     }
     // hh[:, t] = h_{t-1} · W_hhᵀ + b_hh
-    Gemm.gemm(false, true, batch, gh, hiddenSize, 1f, h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize, 1f,
-        hh, t * gh, steps * gh);
+    Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
+        1f, hh, t * gh, r.steps * gh);
   }
 
   @Override
-  protected void stepForward(int t) {
+  protected void stepForward(Run current, int t) {
+    GruRun run = (GruRun) current;
+    float[] gates = run.gates;
+    float[] hh = run.hh;
+    float[] h = run.h;
     Kernels k = Kernels.active();
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
-      if (t >= lengths[b]) {
+    int steps = run.steps;
+    for (int b = 0; b < run.batch; b++) {
+      if (t >= run.lengths[b]) {
         continue;
       }
       int g0 = (b * steps + t) * 3 * hs; // gates and hh rows: r, z, n
@@ -92,17 +110,25 @@ public final class Gru extends RecurrentLayer {
         float n = gates[g0 + 2 * hs + j];
         float hNew = (1f - z) * n + z * h[st + j];
         h[st + j] = hNew;
-        output[s + j] = hNew;
+        run.output[s + j] = hNew;
       }
     }
   }
 
   @Override
-  protected void stepBackward(int t) {
+  protected void stepBackward(Run current, int t) {
+    GruRun run = (GruRun) current;
+    float[] gates = run.gates;
+    float[] hh = run.hh;
+    float[] hPrev = run.hPrev;
+    float[] dGates = run.dGates;
+    float[] dGatesHh = run.dGatesHh;
+    float[] dh = run.dh;
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
+    int steps = run.steps;
+    for (int b = 0; b < run.batch; b++) {
       int g0 = (b * steps + t) * 3 * hs;
-      if (t >= lengths[b]) {
+      if (t >= run.lengths[b]) {
         Arrays.fill(dGates, g0, g0 + 3 * hs, 0f);
         Arrays.fill(dGatesHh, g0, g0 + 3 * hs, 0f);
         continue;

@@ -18,10 +18,20 @@ import java.util.Arrays;
  * {@code weight_hh_l0} (4H, H), {@code bias_ih_l0} and {@code bias_hh_l0} (4H).
  */
 public final class Lstm extends RecurrentLayer {
-  private float[] c; // (B, H) the running cell state
-  private float[] cPrev; // (B, T, H) c_{t-1} of each step
-  private float[] tanhC; // (B, T, H) tanh(c_t) of each step
-  private float[] dc; // (B, H) d(loss)/d(c_t) flowing backwards
+  /** The LSTM's slabs beside the shared ones. */
+  private static final class LstmRun extends Run {
+    final float[] c; // (B, H) the running cell state
+    final float[] cPrev; // (B, T, H) c_{t-1} of each step
+    final float[] tanhC; // (B, T, H) tanh(c_t) of each step
+    float[] dc; // (B, H) d(loss)/d(c_t) flowing backwards
+
+    LstmRun(int batch, int steps, int hiddenSize) {
+      super(batch, steps, 4 * hiddenSize, hiddenSize);
+      c = new float[batch * hiddenSize];
+      cPrev = new float[batch * steps * hiddenSize];
+      tanhC = new float[batch * steps * hiddenSize];
+    }
+  }
 
   /** Initialised from the default generator (see {@link Rng#manualSeed}). */
   public Lstm(int inputSize, int hiddenSize) {
@@ -29,10 +39,10 @@ public final class Lstm extends RecurrentLayer {
   }
 
   public Lstm(int inputSize, int hiddenSize, Rng rng) {
-    this(inputSize, hiddenSize, "", rng);
+    this(inputSize, hiddenSize, "_l0", rng);
   }
 
-  private Lstm(int inputSize, int hiddenSize, String suffix, Rng rng) {
+  Lstm(int inputSize, int hiddenSize, String suffix, Rng rng) {
     super(inputSize, hiddenSize, 4, suffix, rng);
   }
 
@@ -47,15 +57,18 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
-  protected void allocate() {
-    c = new float[batch * hiddenSize];
-    dc = new float[batch * hiddenSize];
-    cPrev = new float[batch * steps * hiddenSize];
-    tanhC = new float[batch * steps * hiddenSize];
+  protected Run newRun(int batch, int steps) {
+    return new LstmRun(batch, steps, hiddenSize);
   }
 
   @Override
-  protected void startCell(Tensor c0) {
+  protected void allocateBackward(Run r) {
+    ((LstmRun) r).dc = new float[r.batch * hiddenSize];
+  }
+
+  @Override
+  protected void startCell(Run r, Tensor c0) {
+    float[] c = ((LstmRun) r).c;
     if (c0 != null) {
       System.arraycopy(c0.data(), 0, c, 0, c.length);
     } else {
@@ -64,16 +77,21 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
-  protected Tensor cellFinal() {
-    return Tensor.of(c.clone(), 1, batch, hiddenSize);
+  protected Tensor cellFinal(Run r) {
+    return Tensor.of(((LstmRun) r).c.clone(), 1, r.batch, hiddenSize);
   }
 
   @Override
-  protected void stepForward(int t) {
+  protected void stepForward(Run r, int t) {
+    LstmRun run = (LstmRun) r;
+    float[] gates = run.gates;
+    float[] c = run.c;
+    float[] h = run.h;
     Kernels k = Kernels.active();
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
-      if (t >= lengths[b]) {
+    int steps = run.steps;
+    for (int b = 0; b < run.batch; b++) {
+      if (t >= run.lengths[b]) {
         continue;
       }
       int g0 = (b * steps + t) * 4 * hs; // gates row: i, f, g, o
@@ -82,25 +100,26 @@ public final class Lstm extends RecurrentLayer {
       k.sigmoid(gates, g0, gates, g0, 2 * hs); // i, f
       k.tanh(gates, g0 + 2 * hs, gates, g0 + 2 * hs, hs); // g
       k.sigmoid(gates, g0 + 3 * hs, gates, g0 + 3 * hs, hs); // o
-      System.arraycopy(c, st, cPrev, s, hs);
+      System.arraycopy(c, st, run.cPrev, s, hs);
       for (int j = 0; j < hs; j++) {
         float i = gates[g0 + j];
         float f = gates[g0 + hs + j];
         float g = gates[g0 + 2 * hs + j];
         c[st + j] = f * c[st + j] + i * g;
       }
-      k.tanh(c, st, tanhC, s, hs);
+      k.tanh(c, st, run.tanhC, s, hs);
       for (int j = 0; j < hs; j++) {
         float o = gates[g0 + 3 * hs + j];
-        float hNew = o * tanhC[s + j];
+        float hNew = o * run.tanhC[s + j];
         h[st + j] = hNew;
-        output[s + j] = hNew;
+        run.output[s + j] = hNew;
       }
     }
   }
 
   @Override
-  protected void startCellGrad(Tensor dcn) {
+  protected void startCellGrad(Run r, Tensor dcn) {
+    float[] dc = ((LstmRun) r).dc;
     if (dcn != null) {
       System.arraycopy(dcn.data(), 0, dc, 0, dc.length);
     } else {
@@ -109,11 +128,19 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
-  protected void stepBackward(int t) {
+  protected void stepBackward(Run r, int t) {
+    LstmRun run = (LstmRun) r;
+    float[] gates = run.gates;
+    float[] dGates = run.dGates;
+    float[] dh = run.dh;
+    float[] dc = run.dc;
+    float[] cPrev = run.cPrev;
+    float[] tanhC = run.tanhC;
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
+    int steps = run.steps;
+    for (int b = 0; b < run.batch; b++) {
       int g0 = (b * steps + t) * 4 * hs;
-      if (t >= lengths[b]) {
+      if (t >= run.lengths[b]) {
         Arrays.fill(dGates, g0, g0 + 4 * hs, 0f); // dh and dc pass through unchanged
         continue;
       }
@@ -145,7 +172,7 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
-  protected Tensor cellInitialGrad() {
-    return Tensor.of(dc.clone(), 1, batch, hiddenSize);
+  protected Tensor cellInitialGrad(Run r) {
+    return Tensor.of(((LstmRun) r).dc.clone(), 1, r.batch, hiddenSize);
   }
 }

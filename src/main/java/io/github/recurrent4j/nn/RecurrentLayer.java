@@ -35,23 +35,40 @@ public abstract class RecurrentLayer implements SequenceLayer {
   protected final Parameter biasIh; // (G·H)
   protected final Parameter biasHh; // (G·H)
 
-  // The last training forward; slabs are reused while the shape stays the same.
-  protected int batch;
-  protected int steps;
-  protected int[] lengths; // (B) valid steps per row
-  protected Tensor input; // (B, T, I)
-  protected float[] gates; // (B, T, G·H) pre-activations, then what stepForward saves
-  protected float[] hPrev; // (B, T, H) h_{t-1} of each step
-  protected float[] h; // (B, H) the running hidden state
-  protected float[] output; // (B, T, H)
-  protected float[] dGates; // (B, T, G·H) d(loss)/d(gate pre-activations), input side
-  protected float[] dh; // (B, H) d(loss)/d(h_t) flowing backwards
+  private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
   private RnnState initialGrad;
   private RnnState finalState;
 
   /**
-   * @param suffix appended to every parameter name: "" for a forward layer, "_reverse" for the
-   *     reverse direction of a {@link Bidirectional}, as in PyTorch's state dicts
+   * Everything one forward pass computes and its backward needs. A training forward keeps its Run
+   * on the layer (and reuses it while the shape stays the same); {@link #infer} makes a fresh one
+   * per call and keeps nothing, so it may run on many threads at once. Cells subclass it for their
+   * own slabs.
+   */
+  protected static class Run {
+    final int batch;
+    final int steps;
+    int[] lengths; // (B) valid steps per row
+    Tensor input; // (B, T, I)
+    final float[] gates; // (B, T, G·H) pre-activations, then what stepForward saves
+    final float[] hPrev; // (B, T, H) h_{t-1} of each step
+    final float[] h; // (B, H) the running hidden state
+    float[] output; // (B, T, H)
+    float[] dGates; // (B, T, G·H) d(loss)/d(gate pre-activations), input side; allocated by backward
+    float[] dh; // (B, H) d(loss)/d(h_t) flowing backwards; allocated by backward
+
+    protected Run(int batch, int steps, int gateWidth, int hiddenSize) {
+      this.batch = batch;
+      this.steps = steps;
+      this.gates = new float[batch * steps * gateWidth];
+      this.hPrev = new float[batch * steps * hiddenSize];
+      this.h = new float[batch * hiddenSize];
+    }
+  }
+
+  /**
+   * @param suffix appended to every parameter name, as in PyTorch's state dicts: "_l0" for a layer,
+   *     "_l0_reverse" for the reverse direction of a {@link Bidirectional}, "" for a cell
    */
   protected RecurrentLayer(int inputSize, int hiddenSize, int gateCount, String suffix, Rng rng) {
     if (inputSize <= 0 || hiddenSize <= 0) {
@@ -62,10 +79,10 @@ public abstract class RecurrentLayer implements SequenceLayer {
     this.hiddenSize = hiddenSize;
     this.gateCount = gateCount;
     int gh = gateCount * hiddenSize;
-    this.weightIh = new Parameter("weight_ih_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
-    this.weightHh = new Parameter("weight_hh_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
-    this.biasIh = new Parameter("bias_ih_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
-    this.biasHh = new Parameter("bias_hh_l0" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+    this.weightIh = new Parameter("weight_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
+    this.weightHh = new Parameter("weight_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
+    this.biasIh = new Parameter("bias_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+    this.biasHh = new Parameter("bias_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
   }
 
   public int inputSize() {
@@ -113,24 +130,29 @@ public abstract class RecurrentLayer implements SequenceLayer {
     return true;
   }
 
-  /** Allocates the cell's own slabs for the current batch and steps; called when the shape changes. */
-  protected abstract void allocate();
+  /** A Run with the cell's own slabs for this batch and number of steps. */
+  protected Run newRun(int batch, int steps) {
+    return new Run(batch, steps, gateCount * hiddenSize, hiddenSize);
+  }
+
+  /** Allocates what the cell's backward needs beyond dGates and dh; called once per Run. */
+  protected void allocateBackward(Run r) {}
 
   /** Sets the cell state from the initial state (LSTM); {@code c0} is {@code [1, B, H]} or null for zeros. */
-  protected void startCell(Tensor c0) {}
+  protected void startCell(Run r, Tensor c0) {}
 
   /**
    * Adds {@code h_{t-1} · W_hhᵀ} for step t: by default into {@code gates[:, t]}; a cell that
    * needs the recurrent product apart (GRU) overrides this.
    */
-  protected void recurrentProduct(int t) {
+  protected void recurrentProduct(Run r, int t) {
     int gh = gateCount * hiddenSize;
-    Gemm.gemm(false, true, batch, gh, hiddenSize, 1f, h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize, 1f,
-        gates, t * gh, steps * gh);
+    Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
+        1f, r.gates, t * gh, r.steps * gh);
   }
 
   /** The cell's fused pass for step t over rows with {@code t < lengths[b]}: updates h, writes output. */
-  protected abstract void stepForward(int t);
+  protected abstract void stepForward(Run r, int t);
 
   /**
    * The cell's backward for step t. On entry {@code dh} holds d(loss)/d(h_t) for every row; the
@@ -138,23 +160,23 @@ public abstract class RecurrentLayer implements SequenceLayer {
    * for the others, and leaves in {@code dh} the part of d(loss)/d(h_{t-1}) that does not go
    * through W_hh (its direct terms, or all of dh_t for a row past its length).
    */
-  protected abstract void stepBackward(int t);
+  protected abstract void stepBackward(Run r, int t);
 
   /** The gradient slab that multiplies W_hh in backward (the same as dGates unless a cell splits them). */
-  protected float[] dGatesHh() {
-    return dGates;
+  protected float[] dGatesHh(Run r) {
+    return r.dGates;
   }
 
   /** The cell state gradient to hand back as d(loss)/d(c0), or null. */
-  protected Tensor cellInitialGrad() {
+  protected Tensor cellInitialGrad(Run r) {
     return null;
   }
 
   /** Sets the cell's final-state gradient (LSTM) before the backward loop; {@code dcn} may be null. */
-  protected void startCellGrad(Tensor dcn) {}
+  protected void startCellGrad(Run r, Tensor dcn) {}
 
   /** The final cell state {@code [1, B, H]} (LSTM). */
-  protected Tensor cellFinal() {
+  protected Tensor cellFinal(Run r) {
     return null;
   }
 
@@ -173,26 +195,48 @@ public abstract class RecurrentLayer implements SequenceLayer {
     int t = x.dim(1);
     int[] lens = checkLengths(lengths, b, t);
     checkState(initial, b, "initial state");
-    if (gates == null || b != batch || t != steps) {
-      batch = b;
-      steps = t;
-      int gh = gateCount * hiddenSize;
-      gates = new float[b * t * gh];
-      dGates = new float[b * t * gh];
-      hPrev = new float[b * t * hiddenSize];
-      h = new float[b * hiddenSize];
-      dh = new float[b * hiddenSize];
-      allocate();
+    if (last == null || last.batch != b || last.steps != t) {
+      last = newRun(b, t);
     }
-    this.lengths = lens;
-    this.input = x;
-    output = new float[b * t * hiddenSize];
+    run(last, x, lens, initial);
+    finalState = new RnnState(Tensor.of(last.h.clone(), 1, b, hiddenSize), cellFinal(last));
+    initialGrad = null;
+    return Tensor.of(last.output, b, t, hiddenSize);
+  }
+
+  /** What {@link #infer} returns: the output sequence and the final state. */
+  public record Result(Tensor output, RnnState finalState) {}
+
+  /**
+   * The inference forward: the same numbers as {@link #forward(Tensor, int[], RnnState)}, but it
+   * keeps nothing for backward and changes nothing on the layer, so any number of threads may call
+   * it on the same layer at once (while nobody trains it).
+   */
+  public Result infer(Tensor x, int[] lengths, RnnState initial) {
+    checkInput(x);
+    int b = x.dim(0);
+    int t = x.dim(1);
+    int[] lens = checkLengths(lengths, b, t);
+    checkState(initial, b, "initial state");
+    Run r = newRun(b, t);
+    run(r, x, lens, initial);
+    return new Result(Tensor.of(r.output, b, t, hiddenSize),
+        new RnnState(Tensor.of(r.h, 1, b, hiddenSize), cellFinal(r)));
+  }
+
+  /** The forward pass into {@code r}; x, lengths and state already checked. */
+  void run(Run r, Tensor x, int[] lens, RnnState initial) {
+    int b = r.batch;
+    int t = r.steps;
+    r.lengths = lens;
+    r.input = x;
+    r.output = new float[b * t * hiddenSize];
     if (initial != null && initial.h() != null) {
-      System.arraycopy(initial.h().data(), 0, h, 0, h.length);
+      System.arraycopy(initial.h().data(), 0, r.h, 0, r.h.length);
     } else {
-      Arrays.fill(h, 0f);
+      Arrays.fill(r.h, 0f);
     }
-    startCell(initial == null ? null : initial.c());
+    startCell(r, initial == null ? null : initial.c());
     int gh = gateCount * hiddenSize;
     // gates = x · W_ihᵀ + b_ih (+ b_hh), all steps at once
     float[] bias = biasIh.value().data();
@@ -201,25 +245,22 @@ public abstract class RecurrentLayer implements SequenceLayer {
     for (int row = 0; row < b * t; row++) {
       int at = row * gh;
       for (int j = 0; j < gh; j++) {
-        gates[at + j] = fold ? bias[j] + biasH[j] : bias[j];
+        r.gates[at + j] = fold ? bias[j] + biasH[j] : bias[j];
       }
     }
     if (b * t > 0) {
       Gemm.gemm(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.value().data(), 0, inputSize,
-          1f, gates, 0, gh);
+          1f, r.gates, 0, gh);
     }
     for (int step = 0; step < t; step++) {
       for (int row = 0; row < b; row++) {
-        System.arraycopy(h, row * hiddenSize, hPrev, (row * t + step) * hiddenSize, hiddenSize);
+        System.arraycopy(r.h, row * hiddenSize, r.hPrev, (row * t + step) * hiddenSize, hiddenSize);
       }
       if (b > 0) {
-        recurrentProduct(step);
+        recurrentProduct(r, step);
       }
-      stepForward(step);
+      stepForward(r, step);
     }
-    finalState = new RnnState(Tensor.of(h.clone(), 1, b, hiddenSize), cellFinal());
-    initialGrad = null;
-    return Tensor.of(output, b, t, hiddenSize);
   }
 
   /** The state after the last training forward, at each row's last valid step. */
@@ -241,36 +282,49 @@ public abstract class RecurrentLayer implements SequenceLayer {
    * d(loss)/d(input); d(loss)/d(initial state) is then {@link #initialStateGrad()}.
    */
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
-    if (input == null) {
+    if (last == null || last.input == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }
-    int b = batch;
-    int t = steps;
+    Tensor dx = backward(last, gradOutput, gradFinal);
+    initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, hiddenSize), cellInitialGrad(last));
+    return dx;
+  }
+
+  /** Backpropagation through the forward pass recorded in {@code r}; leaves d(loss)/d(h0) in {@code r.dh}. */
+  protected Tensor backward(Run r, Tensor gradOutput, RnnState gradFinal) {
+    int b = r.batch;
+    int t = r.steps;
     int gh = gateCount * hiddenSize;
     if (gradOutput == null || !gradOutput.hasShape(b, t, hiddenSize)) {
       throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + t + ", " + hiddenSize
           + "], got " + (gradOutput == null ? "null" : gradOutput.shapeString()));
     }
     checkState(gradFinal, b, "final state gradient");
+    if (r.dGates == null) {
+      r.dGates = new float[b * t * gh];
+      r.dh = new float[b * hiddenSize];
+      allocateBackward(r);
+    }
+    float[] dh = r.dh;
     if (gradFinal != null && gradFinal.h() != null) {
       System.arraycopy(gradFinal.h().data(), 0, dh, 0, dh.length);
     } else {
       Arrays.fill(dh, 0f);
     }
-    startCellGrad(gradFinal == null ? null : gradFinal.c());
+    startCellGrad(r, gradFinal == null ? null : gradFinal.c());
     float[] dy = gradOutput.data();
-    float[] dGh = dGatesHh();
+    float[] dGh = dGatesHh(r);
     for (int step = t - 1; step >= 0; step--) {
       // dh += dy[:, t] for valid rows (padded outputs are constant zeros)
       for (int row = 0; row < b; row++) {
-        if (step < lengths[row]) {
+        if (step < r.lengths[row]) {
           int at = (row * t + step) * hiddenSize;
           for (int j = 0; j < hiddenSize; j++) {
             dh[row * hiddenSize + j] += dy[at + j];
           }
         }
       }
-      stepBackward(step);
+      stepBackward(r, step);
       // dh_{t-1} += dGatesHh[:, t] · W_hh
       if (b > 0) {
         Gemm.gemm(false, false, b, hiddenSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, hiddenSize,
@@ -280,16 +334,15 @@ public abstract class RecurrentLayer implements SequenceLayer {
     Tensor dx = Tensor.zeros(b, t, inputSize);
     if (b * t > 0) {
       // dW_ih += dGatesᵀ · x ; dW_hh += dGatesHhᵀ · h_prev ; dx = dGates · W_ih
-      Gemm.gemm(true, false, gh, inputSize, b * t, 1f, dGates, 0, gh, input.data(), 0, inputSize, 1f,
+      Gemm.gemm(true, false, gh, inputSize, b * t, 1f, r.dGates, 0, gh, r.input.data(), 0, inputSize, 1f,
           weightIh.grad().data(), 0, inputSize);
-      Gemm.gemm(true, false, gh, hiddenSize, b * t, 1f, dGh, 0, gh, hPrev, 0, hiddenSize, 1f,
+      Gemm.gemm(true, false, gh, hiddenSize, b * t, 1f, dGh, 0, gh, r.hPrev, 0, hiddenSize, 1f,
           weightHh.grad().data(), 0, hiddenSize);
-      Gemm.gemm(false, false, b * t, inputSize, gh, 1f, dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
+      Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
-    columnSums(dGates, b * t, gh, biasIh.grad().data());
+    columnSums(r.dGates, b * t, gh, biasIh.grad().data());
     columnSums(dGh, b * t, gh, biasHh.grad().data());
-    initialGrad = new RnnState(Tensor.of(dh.clone(), 1, b, hiddenSize), cellInitialGrad());
     return dx;
   }
 
@@ -315,7 +368,7 @@ public abstract class RecurrentLayer implements SequenceLayer {
     }
   }
 
-  private void checkInput(Tensor x) {
+  void checkInput(Tensor x) {
     if (x == null) {
       throw new IllegalArgumentException(this + ": input is null");
     }
@@ -344,7 +397,7 @@ public abstract class RecurrentLayer implements SequenceLayer {
     return lengths.clone();
   }
 
-  private void checkState(RnnState state, int b, String what) {
+  void checkState(RnnState state, int b, String what) {
     if (state == null) {
       return;
     }

@@ -24,10 +24,10 @@ public final class SimpleRnn extends RecurrentLayer {
   }
 
   public SimpleRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, Rng rng) {
-    this(inputSize, hiddenSize, nonlinearity, "", rng);
+    this(inputSize, hiddenSize, nonlinearity, "_l0", rng);
   }
 
-  private SimpleRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, String suffix, Rng rng) {
+  SimpleRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, String suffix, Rng rng) {
     super(inputSize, hiddenSize, 1, suffix, rng);
     if (nonlinearity == null) {
       throw new IllegalArgumentException("SimpleRnn: nonlinearity must not be null");
@@ -45,43 +45,41 @@ public final class SimpleRnn extends RecurrentLayer {
   }
 
   @Override
-  protected void allocate() {}
-
-  @Override
-  protected void stepForward(int t) {
+  protected void stepForward(Run r, int t) {
+    float[] gates = r.gates;
     Kernels k = Kernels.active();
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
-      if (t >= lengths[b]) {
+    for (int b = 0; b < r.batch; b++) {
+      if (t >= r.lengths[b]) {
         continue;
       }
-      int s = (b * steps + t) * hs; // gates and output rows share the (B, T, H) layout
+      int s = (b * r.steps + t) * hs; // gates and output rows share the (B, T, H) layout
       if (nonlinearity == Nonlinearity.TANH) {
         k.tanh(gates, s, gates, s, hs);
       } else {
         k.relu(gates, s, gates, s, hs);
       }
-      System.arraycopy(gates, s, h, b * hs, hs);
-      System.arraycopy(gates, s, output, s, hs);
+      System.arraycopy(gates, s, r.h, b * hs, hs);
+      System.arraycopy(gates, s, r.output, s, hs);
     }
   }
 
   @Override
-  protected void stepBackward(int t) {
+  protected void stepBackward(Run r, int t) {
     Kernels k = Kernels.active();
     int hs = hiddenSize;
-    for (int b = 0; b < batch; b++) {
-      int s = (b * steps + t) * hs;
-      if (t >= lengths[b]) {
-        Arrays.fill(dGates, s, s + hs, 0f);
+    for (int b = 0; b < r.batch; b++) {
+      int s = (b * r.steps + t) * hs;
+      if (t >= r.lengths[b]) {
+        Arrays.fill(r.dGates, s, s + hs, 0f);
         continue;
       }
       if (nonlinearity == Nonlinearity.TANH) {
-        k.tanhBackward(gates, s, dh, b * hs, dGates, s, hs);
+        k.tanhBackward(r.gates, s, r.dh, b * hs, r.dGates, s, hs);
       } else {
-        k.reluBackward(gates, s, dh, b * hs, dGates, s, hs);
+        k.reluBackward(r.gates, s, r.dh, b * hs, r.dGates, s, hs);
       }
-      Arrays.fill(dh, b * hs, (b + 1) * hs, 0f);
+      Arrays.fill(r.dh, b * hs, (b + 1) * hs, 0f);
     }
   }
 

@@ -2,7 +2,10 @@ package io.github.recurrent4j.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.recurrent4j.nn.Bidirectional;
 import io.github.recurrent4j.nn.Embedding;
+import io.github.recurrent4j.nn.Lstm;
+import io.github.recurrent4j.nn.RnnState;
 import io.github.recurrent4j.nn.Linear;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -22,5 +25,23 @@ class ReadmeExampleTest {
 
     Embedding embedding = new Embedding(10, 3, new Rng(1));
     assertThat(embedding.forward(new int[][] {{4, 2, 7}}).shape()).containsExactly(1, 3, 3);
+  }
+
+  @Test
+  void recurrentLayersBullet() {
+    Lstm lstm = new Lstm(8, 16, new Rng(1));
+    Tensor x = Tensor.zeros(2, 5, 8); // [batch, time, features]
+    int[] lengths = {5, 3}; // right-padded rows, any order
+    Tensor y = lstm.forward(x, lengths, null); // [2, 5, 16]; zeros past each length
+    RnnState last = lstm.finalState(); // h and c, [1, 2, 16], at each row's last step
+    Tensor dx = lstm.backward(Tensor.zeros(2, 5, 16), new RnnState(last.h(), null)); // BPTT
+    RnnState dInitial = lstm.initialStateGrad(); // to train an encoder through a decoder
+    Tensor served = lstm.infer(x, lengths, null).output(); // caches nothing; many threads at once
+    assertThat(y.shape()).containsExactly(2, 5, 16);
+    assertThat(last.c().shape()).containsExactly(1, 2, 16);
+    assertThat(dx.shape()).containsExactly(2, 5, 8);
+    assertThat(dInitial.h().shape()).containsExactly(1, 2, 16);
+    assertThat(served.data()).containsExactly(y.data());
+    assertThat(new Bidirectional(lstm).stateDict()).containsKey("weight_ih_l0_reverse");
   }
 }
