@@ -1,6 +1,5 @@
 package io.github.recurrent4j.nn;
 
-import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.tensor.Rng;
 import java.util.Arrays;
@@ -77,8 +76,7 @@ public final class Gru extends RecurrentLayer {
       System.arraycopy(bias, 0, hh, (b * r.steps + t) * gh, gh);
     }
     // hh[:, t] = h_{t-1} · W_hhᵀ + b_hh
-    Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
-        1f, hh, t * gh, r.steps * gh);
+    addHiddenProduct(r, hh, t * gh, r.steps * gh);
   }
 
   @Override

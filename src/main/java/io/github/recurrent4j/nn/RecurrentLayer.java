@@ -1,6 +1,7 @@
 package io.github.recurrent4j.nn;
 
 import io.github.recurrent4j.kernel.Gemm;
+import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -147,8 +148,22 @@ public abstract class RecurrentLayer implements SequenceLayer {
    */
   protected void recurrentProduct(Run r, int t) {
     int gh = gateCount * hiddenSize;
-    Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
-        1f, r.gates, t * gh, r.steps * gh);
+    addHiddenProduct(r, r.gates, t * gh, r.steps * gh);
+  }
+
+  /**
+   * {@code out[b, :] += h[b, :] · W_hhᵀ} for every row b, rows {@code ldOut} apart. One row (a
+   * stream) calls the dot-product kernel directly: the same arithmetic as GEMM's few-rows path,
+   * without its dispatch, threads or any allocation.
+   */
+  protected void addHiddenProduct(Run r, float[] out, int outOff, int ldOut) {
+    int gh = gateCount * hiddenSize;
+    if (r.batch == 1) {
+      Kernels.active().rowDotRows(hiddenSize, gh, 1f, r.h, 0, weightHh.value().data(), 0, hiddenSize, out, outOff);
+    } else {
+      Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
+          1f, out, outOff, ldOut);
+    }
   }
 
   /** The cell's fused pass for step t over rows with {@code t < lengths[b]}: updates h, writes output. */
@@ -222,6 +237,31 @@ public abstract class RecurrentLayer implements SequenceLayer {
     run(r, x, lens, initial);
     return new Result(Tensor.of(r.output, b, t, hiddenSize),
         new RnnState(Tensor.of(r.h, 1, b, hiddenSize), cellFinal(r)));
+  }
+
+  /**
+   * A stream for step-by-step inference over one sequence (batch 1), starting from zeros. Each
+   * {@link RecurrentStream#step} allocates nothing. Use one stream per sequence and per thread; any
+   * number of streams may run over the same layer at once while nobody trains it.
+   */
+  public RecurrentStream newStream() {
+    return new RecurrentStream(this, newRun(1, 1));
+  }
+
+  /** One step of a stream: {@code r} is a (1, 1) Run whose state is the stream's. */
+  void streamStep(Run r, float[] x) {
+    int gh = gateCount * hiddenSize;
+    float[] bias = biasIh.value().data();
+    float[] biasH = biasHh.value().data();
+    boolean fold = foldsHiddenBias();
+    for (int j = 0; j < gh; j++) {
+      r.gates[j] = fold ? bias[j] + biasH[j] : bias[j];
+    }
+    // gates += W_ih · x
+    Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
+    System.arraycopy(r.h, 0, r.hPrev, 0, hiddenSize);
+    recurrentProduct(r, 0);
+    stepForward(r, 0);
   }
 
   /** The forward pass into {@code r}; x, lengths and state already checked. */

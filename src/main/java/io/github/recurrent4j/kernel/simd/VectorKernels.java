@@ -32,6 +32,7 @@ public final class VectorKernels implements Kernels {
   private static final int MR = 8;
   private static final int NR = 2 * L;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
   // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16): bit k of the lane index.
   private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
   private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xCCCCL);
@@ -292,7 +293,7 @@ public final class VectorKernels implements Kernels {
   public void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
       int cOff) {
     int kv = k - k % L;
-    float[] lanes = new float[4 * L]; // partial sums, added up in lane order
+    float[] lanes = LANES.get(); // (4L) partial sums, added up in lane order; per thread, so nothing is allocated
     int j = 0;
     if (L == 16) {
       for (; j + 16 <= n; j += 16) {
@@ -378,27 +379,6 @@ public final class VectorKernels implements Kernels {
       s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + p), s14);
       s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + p), s15);
     }
-    if (kv < k) {
-      // the last k % L columns through masked loads: lanes past k read as zero
-      VectorMask<Float> tail = S.indexInRange(kv, k);
-      FloatVector x = FloatVector.fromArray(S, a, aOff + kv, tail);
-      s0 = x.fma(FloatVector.fromArray(S, b, r0 + kv, tail), s0);
-      s1 = x.fma(FloatVector.fromArray(S, b, r0 + 1 * ldb + kv, tail), s1);
-      s2 = x.fma(FloatVector.fromArray(S, b, r0 + 2 * ldb + kv, tail), s2);
-      s3 = x.fma(FloatVector.fromArray(S, b, r0 + 3 * ldb + kv, tail), s3);
-      s4 = x.fma(FloatVector.fromArray(S, b, r0 + 4 * ldb + kv, tail), s4);
-      s5 = x.fma(FloatVector.fromArray(S, b, r0 + 5 * ldb + kv, tail), s5);
-      s6 = x.fma(FloatVector.fromArray(S, b, r0 + 6 * ldb + kv, tail), s6);
-      s7 = x.fma(FloatVector.fromArray(S, b, r0 + 7 * ldb + kv, tail), s7);
-      s8 = x.fma(FloatVector.fromArray(S, b, r0 + 8 * ldb + kv, tail), s8);
-      s9 = x.fma(FloatVector.fromArray(S, b, r0 + 9 * ldb + kv, tail), s9);
-      s10 = x.fma(FloatVector.fromArray(S, b, r0 + 10 * ldb + kv, tail), s10);
-      s11 = x.fma(FloatVector.fromArray(S, b, r0 + 11 * ldb + kv, tail), s11);
-      s12 = x.fma(FloatVector.fromArray(S, b, r0 + 12 * ldb + kv, tail), s12);
-      s13 = x.fma(FloatVector.fromArray(S, b, r0 + 13 * ldb + kv, tail), s13);
-      s14 = x.fma(FloatVector.fromArray(S, b, r0 + 14 * ldb + kv, tail), s14);
-      s15 = x.fma(FloatVector.fromArray(S, b, r0 + 15 * ldb + kv, tail), s15);
-    }
     FloatVector u0 = s0.blend(s1, BIT0).add(s1.blend(s0, BIT0).rearrange(SWAP0));
     FloatVector u1 = s2.blend(s3, BIT0).add(s3.blend(s2, BIT0).rearrange(SWAP0));
     FloatVector u2 = s4.blend(s5, BIT0).add(s5.blend(s4, BIT0).rearrange(SWAP0));
@@ -414,6 +394,15 @@ public final class VectorKernels implements Kernels {
     FloatVector w0 = v0.blend(v1, BIT2).add(v1.blend(v0, BIT2).rearrange(SWAP2));
     FloatVector w1 = v2.blend(v3, BIT2).add(v3.blend(v2, BIT2).rearrange(SWAP2));
     FloatVector sums = w0.blend(w1, BIT3).add(w1.blend(w0, BIT3).rearrange(SWAP3));
+    if (kv < k) {
+      // The last k % L columns, row by row. Not by masked loads: JDK 17 intrinsifies those only
+      // when the whole vector lies inside the array, and its fallback allocates.
+      float[] tails = LANES.get();
+      for (int q = 0; q < 16; q++) {
+        tails[q] = dotTail(0f, a, aOff, b, r0 + q * ldb, kv, k);
+      }
+      sums = sums.add(FloatVector.fromArray(S, tails, 0));
+    }
     int at = cOff;
     sums.mul(alpha).add(FloatVector.fromArray(S, c, at)).intoArray(c, at);
   }
@@ -439,8 +428,8 @@ public final class VectorKernels implements Kernels {
   public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector e = exp(FloatVector.fromArray(S, x, xOff + i).neg());
-      ONE.div(ONE.add(e)).intoArray(y, yOff + i);
+      expChunk(x, xOff + i, false, -1f, 0f, y, yOff + i); // y = e^-x
+      ONE.div(ONE.add(FloatVector.fromArray(S, y, yOff + i))).intoArray(y, yOff + i);
     }
     for (; i < n; i++) {
       y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);
@@ -449,6 +438,7 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void tanh(float[] x, int xOff, float[] y, int yOff, int n) {
+    float[] scratch = LANES.get(); // (L) e^-2|x| of one vector; per thread, so nothing is allocated
     int i = 0;
     for (; i + L <= n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xOff + i);
@@ -465,7 +455,8 @@ public final class VectorKernels implements Kernels {
       q = q.fma(z, T1);
       FloatVector series = a.mul(z).fma(q, a);
       // exp branch: t = (1 - e) / (1 + e), e = e^-2a
-      FloatVector e = exp(a.mul(-2f));
+      expChunk(x, xOff + i, true, -2f, 0f, scratch, 0);
+      FloatVector e = FloatVector.fromArray(S, scratch, 0);
       FloatVector far = ONE.sub(e).div(ONE.add(e));
       VectorMask<Float> near = a.compare(VectorOperators.LT, FloatMath.TANH_SERIES_LIMIT);
       FloatVector t = far.blend(series, near);
@@ -478,12 +469,18 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * {@link FloatMath#exp} lane by lane, step for step. Small enough to be inlined into the loops
-   * that call it, so its vectors stay in registers (GemmBenchmark and the activation benchmark
-   * would show the 5× cost of boxing if it were not).
+   * One vector of {@code dst = exp(scale·x + shift)}, with {@code x = |src|} when {@code abs}:
+   * {@link FloatMath#exp} lane by lane, step for step. It takes and returns arrays, never vectors,
+   * so it cannot box them when the JIT declines to inline it (it is too big to be inlined
+   * everywhere). {@code dst} may be {@code src}.
    */
-  private static FloatVector exp(FloatVector x) {
-    FloatVector xc = x.max(EXP_LOW).min(EXP_HIGH);
+  private static void expChunk(float[] src, int srcOff, boolean abs, float scale, float shift, float[] dst,
+      int dstOff) {
+    FloatVector v = FloatVector.fromArray(S, src, srcOff);
+    if (abs) {
+      v = v.abs();
+    }
+    FloatVector xc = v.mul(scale).add(shift).max(EXP_LOW).min(EXP_HIGH);
     FloatVector shifted = xc.mul(LOG2E).add(ROUNDER);
     FloatVector nf = shifted.sub(ROUNDER);
     FloatVector r = nf.fma(NEG_LN2_HI, xc);
@@ -499,8 +496,9 @@ public final class VectorKernels implements Kernels {
     IntVector ni = shifted.reinterpretAsInts().sub(FloatMath.ROUNDER_BITS);
     IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
     IntVector n2 = ni.sub(n1);
-    return p.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
-        .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    p.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+        .mul(n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+        .intoArray(dst, dstOff);
   }
 
   @Override
@@ -604,11 +602,10 @@ public final class VectorKernels implements Kernels {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector e = exp(FloatVector.fromArray(S, x, xOff + i).sub(max));
-      e.intoArray(y, yOff + i);
-      acc = acc.add(e);
+      expChunk(x, xOff + i, false, 1f, -max, y, yOff + i);
+      acc = acc.add(FloatVector.fromArray(S, y, yOff + i));
     }
-    float[] lanes = new float[L];
+    float[] lanes = LANES.get();
     acc.intoArray(lanes, 0);
     double sum = sumInOrder(lanes);
     for (; i < n; i++) {
@@ -623,10 +620,11 @@ public final class VectorKernels implements Kernels {
   private static double expSum(float[] x, int xOff, int n, float max) {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
+    float[] lanes = LANES.get();
     for (; i + L <= n; i += L) {
-      acc = acc.add(exp(FloatVector.fromArray(S, x, xOff + i).sub(max)));
+      expChunk(x, xOff + i, false, 1f, -max, lanes, 0);
+      acc = acc.add(FloatVector.fromArray(S, lanes, 0));
     }
-    float[] lanes = new float[L];
     acc.intoArray(lanes, 0);
     double sum = sumInOrder(lanes);
     for (; i < n; i++) {
@@ -635,11 +633,11 @@ public final class VectorKernels implements Kernels {
     return sum;
   }
 
-  /** Lane 0 + lane 1 + ...: the fixed order that keeps reductions bit-identical run to run. */
+  /** Lane 0 + lane 1 + ... + lane L-1: the fixed order that keeps reductions bit-identical run to run. */
   private static double sumInOrder(float[] lanes) {
     double sum = 0;
-    for (float v : lanes) {
-      sum += v;
+    for (int l = 0; l < L; l++) {
+      sum += lanes[l];
     }
     return sum;
   }
