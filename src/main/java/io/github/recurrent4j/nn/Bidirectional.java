@@ -16,7 +16,7 @@ import java.util.List;
  * (B, T, H) otherwise; states (2, B, H), forward direction first. The twin's parameters carry
  * PyTorch's {@code _reverse} suffix, so the state dict is that of {@code nn.LSTM(bidirectional=True)}.
  */
-public final class Bidirectional implements SequenceLayer {
+public final class Bidirectional implements StatefulSequenceLayer {
   /** How the two directions' outputs combine, as Keras' {@code merge_mode}. */
   public enum Merge { CONCAT, SUM, MUL, AVERAGE }
 
@@ -53,12 +53,8 @@ public final class Bidirectional implements SequenceLayer {
     return backwardLayer;
   }
 
-  @Override
-  public Tensor forward(Tensor x, int[] lengths) {
-    return forward(x, lengths, null);
-  }
-
   /** The training forward from an initial state of shape (2, B, H) ({@code null} for zeros). */
+  @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
     yForward = forwardLayer.forward(x, lengths, init[0]);
@@ -69,16 +65,13 @@ public final class Bidirectional implements SequenceLayer {
   }
 
   /** The final states, (2, B, H): the forward direction's at each row's last valid step, the reverse one's at step 0. */
+  @Override
   public RnnState finalState() {
     return stack(forwardLayer.finalState(), backwardLayer.finalState());
   }
 
-  @Override
-  public Tensor backward(Tensor gradOutput) {
-    return backward(gradOutput, null);
-  }
-
   /** Backpropagation through both directions; the initial state's gradient is then {@link #initialStateGrad()}. */
+  @Override
   public Tensor backward(Tensor dy, RnnState gradFinal) {
     if (yForward == null) {
       throw new IllegalStateException(this + ": backward called before forward");
@@ -129,6 +122,7 @@ public final class Bidirectional implements SequenceLayer {
   }
 
   /** d(loss)/d(initial state), (2, B, H), from the last backward. */
+  @Override
   public RnnState initialStateGrad() {
     return stack(forwardLayer.initialStateGrad(), backwardLayer.initialStateGrad());
   }

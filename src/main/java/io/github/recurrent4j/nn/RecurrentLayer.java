@@ -27,7 +27,7 @@ import java.util.List;
  * <p>Training forward and backward are single-threaded per instance: the layer keeps what backward
  * needs in its workspaces.
  */
-public abstract class RecurrentLayer implements SequenceLayer {
+public abstract class RecurrentLayer implements StatefulSequenceLayer {
   protected final int inputSize;
   protected final int hiddenSize;
   protected final int gateCount;
@@ -195,15 +195,11 @@ public abstract class RecurrentLayer implements SequenceLayer {
     return null;
   }
 
-  @Override
-  public Tensor forward(Tensor x, int[] lengths) {
-    return forward(x, lengths, null);
-  }
-
   /**
    * The training forward from an initial state ({@code null} or null components mean zeros):
    * {@code [B, T, I] -> [B, T, H]}. The final state is then {@link #finalState()}.
    */
+  @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
     checkInput(x);
     int b = x.dim(0);
@@ -303,7 +299,7 @@ public abstract class RecurrentLayer implements SequenceLayer {
     }
   }
 
-  /** The state after the last training forward, at each row's last valid step. */
+  @Override
   public RnnState finalState() {
     if (finalState == null) {
       throw new IllegalStateException(this + ": finalState() called before forward");
@@ -311,16 +307,12 @@ public abstract class RecurrentLayer implements SequenceLayer {
     return finalState;
   }
 
-  @Override
-  public Tensor backward(Tensor gradOutput) {
-    return backward(gradOutput, null);
-  }
-
   /**
    * Backpropagation through time from the gradients of the output and of the final state
    * ({@code null} or null components mean zeros). Adds into every parameter's gradient and returns
    * d(loss)/d(input); d(loss)/d(initial state) is then {@link #initialStateGrad()}.
    */
+  @Override
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
     if (last == null || last.input == null) {
       throw new IllegalStateException(this + ": backward called before forward");
@@ -386,7 +378,7 @@ public abstract class RecurrentLayer implements SequenceLayer {
     return dx;
   }
 
-  /** d(loss)/d(initial state) from the last backward. */
+  @Override
   public RnnState initialStateGrad() {
     if (initialGrad == null) {
       throw new IllegalStateException(this + ": initialStateGrad() called before backward");

@@ -33,26 +33,7 @@ class BidirectionalTest {
     }
     assertThat(weights.keySet()).contains("weight_ih_l0_reverse", "bias_hh_l0_reverse");
     layer.loadStateDict(weights);
-    boolean lstm = forward instanceof Lstm;
-    int[] lengths = f.containsKey(name + ".lengths") ? Fixtures.ids(f.get(name + ".lengths")) : null;
-    RnnState initial = new RnnState(Fixtures.get(f, name, "h0"), lstm ? Fixtures.get(f, name, "c0") : null);
-
-    Tensor y = layer.forward(Fixtures.get(f, name, "input"), lengths, initial);
-    assertClose(name + " output", y, Fixtures.get(f, name, "output"), ATOL, RTOL);
-    assertClose(name + " h_n", layer.finalState().h(), Fixtures.get(f, name, "h_n"), ATOL, RTOL);
-    if (lstm) {
-      assertClose(name + " c_n", layer.finalState().c(), Fixtures.get(f, name, "c_n"), ATOL, RTOL);
-    }
-    RnnState gradFinal = new RnnState(Fixtures.get(f, name, "grad_h_n"), lstm ? Fixtures.get(f, name, "grad_c_n") : null);
-    Tensor dx = layer.backward(Fixtures.get(f, name, "grad_output"), gradFinal);
-    assertClose(name + " grad_input", dx, Fixtures.get(f, name, "grad_input"), ATOL, RTOL);
-    assertClose(name + " grad_h0", layer.initialStateGrad().h(), Fixtures.get(f, name, "grad_h0"), ATOL, RTOL);
-    if (lstm) {
-      assertClose(name + " grad_c0", layer.initialStateGrad().c(), Fixtures.get(f, name, "grad_c0"), ATOL, RTOL);
-    }
-    for (Parameter p : layer.parameters()) {
-      assertClose(name + " grad_" + p.name(), p.grad(), Fixtures.get(f, name, "grad_" + p.name()), ATOL, RTOL);
-    }
+    RecurrentParityTest.assertMatchesFixture(f, name, layer, forward instanceof Lstm);
   }
 
   @ParameterizedTest

@@ -39,17 +39,22 @@ class RecurrentParityTest {
       weights.put(p, Fixtures.get(f, name, p));
     }
     layer.loadStateDict(weights);
-    boolean lstm = layer instanceof Lstm;
+    assertMatchesFixture(f, name, layer, layer instanceof Lstm);
+  }
+
+  /**
+   * Loads the fixture's input, lengths and initial state into {@code layer} (weights already
+   * loaded) and checks the output, the final state and every gradient against PyTorch's.
+   */
+  static void assertMatchesFixture(Map<String, Tensor> f, String name, StatefulSequenceLayer layer, boolean lstm) {
     int[] lengths = f.containsKey(name + ".lengths") ? Fixtures.ids(f.get(name + ".lengths")) : null;
     RnnState initial = new RnnState(Fixtures.get(f, name, "h0"), lstm ? Fixtures.get(f, name, "c0") : null);
-
     Tensor y = layer.forward(Fixtures.get(f, name, "input"), lengths, initial);
     assertClose(name + " output", y, Fixtures.get(f, name, "output"), ATOL, RTOL);
     assertClose(name + " h_n", layer.finalState().h(), Fixtures.get(f, name, "h_n"), ATOL, RTOL);
     if (lstm) {
       assertClose(name + " c_n", layer.finalState().c(), Fixtures.get(f, name, "c_n"), ATOL, RTOL);
     }
-
     RnnState gradFinal = new RnnState(Fixtures.get(f, name, "grad_h_n"), lstm ? Fixtures.get(f, name, "grad_c_n") : null);
     Tensor dx = layer.backward(Fixtures.get(f, name, "grad_output"), gradFinal);
     assertClose(name + " grad_input", dx, Fixtures.get(f, name, "grad_input"), ATOL, RTOL);
