@@ -69,6 +69,42 @@ def gemm_section(java_out, torch_out, command, core, default_out, default_core, 
     return "\n".join(lines) + "\n"
 
 
+def read_layers(path):
+    rows = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 5 and f[0] == "layer":
+            rows[(f[1], int(f[2]))] = (float(f[3]), f[4])
+    return rows
+
+
+def layers_section(java_out, torch_out, command):
+    java = read_layers(java_out)
+    torch_rows = read_layers(torch_out)
+    lines = [
+        "## Recurrent layers",
+        "",
+        f"Measured {datetime.date.today().isoformat()} with `{command}` on {machine()}.",
+        "Forward + backward of one layer with the output's gradient given (as from a loss), and one",
+        "batch-1 streaming step; PyTorch is `torch.nn` with OpenBLAS free to use its best kernels. Median",
+        "of 7 timed batches after warm-up. ratio: above 1 means recurrent4j is faster (for µs/step, PyTorch",
+        "time / ours).",
+        "",
+        "| workload | threads | recurrent4j | PyTorch | unit | ratio |",
+        "| --- | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for (name, threads) in java:
+        ours, unit = java[(name, threads)]
+        theirs = torch_rows.get((name, threads), (None, unit))[0]
+        if theirs:
+            ratio = ours / theirs if unit != "us/step" else theirs / ours
+            ratio = f"{ratio:.2f}"
+        else:
+            ratio = "–"
+        lines.append(f"| {name} | {threads} | {ours:.1f} | {theirs if theirs else '–'} | {unit} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
 def replace_section(text, name, section):
     pattern = re.compile(r"^## " + re.escape(name) + r"\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
@@ -78,13 +114,16 @@ def replace_section(text, name, section):
 
 def main():
     kind = sys.argv[1]
-    if kind != "gemm":
+    if kind == "gemm":
+        title, section = "GEMM", gemm_section(*sys.argv[2:9])
+    elif kind == "layers":
+        title, section = "Recurrent layers", layers_section(*sys.argv[2:5])
+    else:
         raise SystemExit(f"unknown section {kind}")
-    section = gemm_section(*sys.argv[2:9])
     text = open(PATH).read() if os.path.exists(PATH) else (
         "# Benchmarks\n\nFigures from the project's benchmark commands, each section with its date, machine and command.\n"
         "These machines are shared and noisy: compare ratios from the same run, not absolute figures across runs.\n")
-    open(PATH, "w").write(replace_section(text, "GEMM", section))
+    open(PATH, "w").write(replace_section(text, title, section))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""torch.nn counterparts of LayerBenchmark, printed in the same format: layer NAME threads VALUE UNIT.
+
+Run by bench/layers with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE set.
+"""
+import argparse
+import time
+import statistics
+
+import torch
+
+
+def median_seconds(body, warmup, repeats, batch_seconds):
+    end = time.perf_counter() + warmup
+    calls, start = 0, time.perf_counter()
+    while True:
+        body()
+        calls += 1
+        if time.perf_counter() >= end:
+            break
+    per_call = (time.perf_counter() - start) / calls
+    batch = max(1, int(batch_seconds / max(per_call, 1e-9)))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            body()
+        times.append((time.perf_counter() - t0) / batch)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    timing = (0.3, 3, 0.1) if args.quick else (2, 7, 0.5)
+    batch, steps, inp, hid = 32, 50, 64, 128
+    for kind, cls in (("SimpleRnn", torch.nn.RNN), ("Lstm", torch.nn.LSTM), ("Gru", torch.nn.GRU)):
+        layer = cls(inp, hid, batch_first=True)
+        x = torch.randn(batch, steps, inp)
+        dy = torch.randn(batch, steps, hid)
+
+        def train_step():
+            layer.zero_grad()
+            y, _ = layer(x)
+            y.backward(dy)
+
+        seconds = median_seconds(train_step, *timing)
+        print(f"layer {kind}-fwd+bwd-B{batch}-T{steps}-I{inp}-H{hid} {args.threads} {batch / seconds:.1f} sequences/s")
+    lstm = torch.nn.LSTM(64, 256, batch_first=True)
+    xt = torch.zeros(1, 1, 64)
+    state = [None]
+
+    def step():
+        with torch.no_grad():
+            _, state[0] = lstm(xt, state[0])
+
+    seconds = median_seconds(step, *timing)
+    print(f"layer Lstm-stream-step-I64-H256 {args.threads} {seconds * 1e6:.2f} us/step")
+
+
+if __name__ == "__main__":
+    main()
