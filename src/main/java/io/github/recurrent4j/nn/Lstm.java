@@ -16,13 +16,48 @@ import java.util.Arrays;
  * </pre>
  * Shapes: x (B, T, I), output (B, T, H), h and c states (1, B, H); {@code weight_ih_l0} (4H, I),
  * {@code weight_hh_l0} (4H, H), {@code bias_ih_l0} and {@code bias_hh_l0} (4H).
+ *
+ * <p>{@link Options} adds Keras' {@code activation} (the tanh of g and of c_t, or identity) and
+ * {@code unit_forget_bias} (forget-gate biases start at 1, as b_ih 1 and b_hh 0).
  */
 public final class Lstm extends RecurrentLayer {
+  /** The activation of the cell input g and of c_t in h_t, Keras' {@code activation}. */
+  public enum Activation { TANH, IDENTITY }
+
+  /**
+   * Options beyond PyTorch's defaults.
+   *
+   * @param activation of g and of c_t in h_t; tanh as in PyTorch, or identity
+   * @param unitForgetBias start the forget gate's bias at 1 (Keras' {@code unit_forget_bias})
+   */
+  public record Options(Activation activation, boolean unitForgetBias) {
+    public Options {
+      if (activation == null) {
+        throw new IllegalArgumentException("Lstm.Options: activation must not be null");
+      }
+    }
+
+    /** PyTorch's LSTM: tanh, forget bias drawn like every other bias. */
+    public static Options defaults() {
+      return new Options(Activation.TANH, false);
+    }
+
+    public Options withActivation(Activation value) {
+      return new Options(value, unitForgetBias);
+    }
+
+    public Options withUnitForgetBias(boolean value) {
+      return new Options(activation, value);
+    }
+  }
+
+  private final Options options;
+
   /** The LSTM's slabs beside the shared ones. */
   private static final class LstmRun extends Run {
     final float[] c; // (B, H) the running cell state
     final float[] cPrev; // (B, T, H) c_{t-1} of each step
-    final float[] tanhC; // (B, T, H) tanh(c_t) of each step
+    final float[] tanhC; // (B, T, H) act(c_t) of each step: tanh(c_t), or c_t with identity
     float[] dc; // (B, H) d(loss)/d(c_t) flowing backwards
 
     LstmRun(int batch, int steps, int hiddenSize) {
@@ -39,16 +74,32 @@ public final class Lstm extends RecurrentLayer {
   }
 
   public Lstm(int inputSize, int hiddenSize, Rng rng) {
-    this(inputSize, hiddenSize, "_l0", rng);
+    this(inputSize, hiddenSize, Options.defaults(), rng);
   }
 
-  Lstm(int inputSize, int hiddenSize, String suffix, Rng rng) {
+  public Lstm(int inputSize, int hiddenSize, Options options, Rng rng) {
+    this(inputSize, hiddenSize, options, "_l0", rng);
+  }
+
+  Lstm(int inputSize, int hiddenSize, Options options, String suffix, Rng rng) {
     super(inputSize, hiddenSize, 4, suffix, rng);
+    if (options == null) {
+      throw new IllegalArgumentException("Lstm: options must not be null");
+    }
+    this.options = options;
+    if (options.unitForgetBias()) {
+      java.util.Arrays.fill(biasIh.value().data(), hiddenSize, 2 * hiddenSize, 1f);
+      java.util.Arrays.fill(biasHh.value().data(), hiddenSize, 2 * hiddenSize, 0f);
+    }
+  }
+
+  public Options options() {
+    return options;
   }
 
   @Override
   protected RecurrentLayer twin(String suffix, Rng rng) {
-    return new Lstm(inputSize, hiddenSize, suffix, rng);
+    return new Lstm(inputSize, hiddenSize, options, suffix, rng);
   }
 
   @Override
@@ -88,6 +139,7 @@ public final class Lstm extends RecurrentLayer {
     float[] c = run.c;
     float[] h = run.h;
     Kernels k = Kernels.active();
+    boolean tanh = options.activation() == Activation.TANH;
     int hs = hiddenSize;
     int steps = run.steps;
     for (int b = 0; b < run.batch; b++) {
@@ -98,7 +150,9 @@ public final class Lstm extends RecurrentLayer {
       int s = (b * steps + t) * hs; // step row of the (B, T, H) slabs
       int st = b * hs; // row of the running state
       k.sigmoid(gates, g0, gates, g0, 2 * hs); // i, f
-      k.tanh(gates, g0 + 2 * hs, gates, g0 + 2 * hs, hs); // g
+      if (tanh) {
+        k.tanh(gates, g0 + 2 * hs, gates, g0 + 2 * hs, hs); // g
+      }
       k.sigmoid(gates, g0 + 3 * hs, gates, g0 + 3 * hs, hs); // o
       System.arraycopy(c, st, run.cPrev, s, hs);
       for (int j = 0; j < hs; j++) {
@@ -107,7 +161,11 @@ public final class Lstm extends RecurrentLayer {
         float g = gates[g0 + 2 * hs + j];
         c[st + j] = f * c[st + j] + i * g;
       }
-      k.tanh(c, st, run.tanhC, s, hs);
+      if (tanh) {
+        k.tanh(c, st, run.tanhC, s, hs);
+      } else {
+        System.arraycopy(c, st, run.tanhC, s, hs); // act(c) = c
+      }
       for (int j = 0; j < hs; j++) {
         float o = gates[g0 + 3 * hs + j];
         float hNew = o * run.tanhC[s + j];
@@ -135,7 +193,8 @@ public final class Lstm extends RecurrentLayer {
     float[] dh = run.dh;
     float[] dc = run.dc;
     float[] cPrev = run.cPrev;
-    float[] tanhC = run.tanhC;
+    float[] tanhC = run.tanhC; // act(c_t)
+    boolean tanh = options.activation() == Activation.TANH;
     int hs = hiddenSize;
     int steps = run.steps;
     for (int b = 0; b < run.batch; b++) {
@@ -153,9 +212,9 @@ public final class Lstm extends RecurrentLayer {
         float o = gates[g0 + 3 * hs + j];
         float tc = tanhC[s + j];
         float dhj = dh[st + j];
-        // h = o ⊙ tanh(c): do = dh ⊙ tanh(c), dc += dh ⊙ o ⊙ (1 - tanh²(c))
+        // h = o ⊙ act(c): do = dh ⊙ act(c), dc += dh ⊙ o ⊙ act'(c)
         float dO = dhj * tc;
-        float dC = dc[st + j] + dhj * o * (1f - tc * tc);
+        float dC = dc[st + j] + dhj * o * (tanh ? 1f - tc * tc : 1f);
         // c = f ⊙ c_prev + i ⊙ g
         float dI = dC * g;
         float dF = dC * cPrev[s + j];
@@ -164,7 +223,7 @@ public final class Lstm extends RecurrentLayer {
         // through the activations, from their outputs
         dGates[g0 + j] = dI * i * (1f - i);
         dGates[g0 + hs + j] = dF * f * (1f - f);
-        dGates[g0 + 2 * hs + j] = dG * (1f - g * g);
+        dGates[g0 + 2 * hs + j] = tanh ? dG * (1f - g * g) : dG;
         dGates[g0 + 3 * hs + j] = dO * o * (1f - o);
         dh[st + j] = 0f; // h_{t-1} reaches the loss only through W_hh, which the base adds
       }

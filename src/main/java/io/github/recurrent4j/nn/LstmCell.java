@@ -10,6 +10,6 @@ public final class LstmCell extends RecurrentCell {
   }
 
   public LstmCell(int inputSize, int hiddenSize, Rng rng) {
-    super(new Lstm(inputSize, hiddenSize, "", rng));
+    super(new Lstm(inputSize, hiddenSize, Lstm.Options.defaults(), "", rng));
   }
 }

@@ -1,0 +1,66 @@
+package io.github.recurrent4j.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
+
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LstmOptionsTest {
+  /**
+   * The article's worked example: one memory cell, identity activations, hand-set weights. The
+   * cell input is x1; the input gate opens when x2 = 1, the forget gate closes when x2 = -1 and
+   * the output gate opens when x3 = 1 (weights of 100 and biases of ±10 make the sigmoids all but
+   * 0 or 1).
+   */
+  @Test
+  void theArticlesWorkedExampleRemembersAndRevealsAsDescribed() {
+    Lstm lstm = new Lstm(3, 1, Lstm.Options.defaults().withActivation(Lstm.Activation.IDENTITY), new Rng(0));
+    // rows: i, f, g, o; columns: x1, x2, x3
+    Tensor weightIh = Tensor.of(new float[] {
+        0, 100, 0, // i: opens when x2 = 1
+        0, 100, 0, // f: stays open unless x2 = -1
+        1, 0, 0, // g: the cell input is x1
+        0, 0, 100}, 4, 3); // o: opens when x3 = 1
+    Tensor biasIh = Tensor.of(new float[] {-10, 10, 0, -10}, 4);
+    lstm.loadStateDict(Map.of("weight_ih_l0", weightIh, "weight_hh_l0", Tensor.zeros(4, 1), "bias_ih_l0", biasIh,
+        "bias_hh_l0", Tensor.zeros(4)));
+    float[][] inputs = {{3, 1, 0}, {4, 1, 0}, {2, 0, 0}, {1, 0, 1}, {3, -1, 0}};
+    float[] memory = {3, 7, 7, 7, 0};
+    float[] outputs = {0, 0, 0, 7, 0};
+    RecurrentStream stream = lstm.newStream();
+    for (int t = 0; t < inputs.length; t++) {
+      float h = stream.step(inputs[t])[0];
+      float c = stream.state().c().data()[0];
+      assertThat(c).as("memory after input %d", t + 1).isCloseTo(memory[t], offset(1e-2f));
+      assertThat(h).as("output after input %d", t + 1).isCloseTo(outputs[t], offset(1e-2f));
+    }
+  }
+
+  @Test
+  void unitForgetBiasStartsTheForgetGateOpen() {
+    Lstm lstm = new Lstm(3, 4, Lstm.Options.defaults().withUnitForgetBias(true), new Rng(1));
+    float[] bi = lstm.biasIh().value().data();
+    float[] bh = lstm.biasHh().value().data();
+    for (int j = 0; j < 4; j++) {
+      assertThat(bi[4 + j] + bh[4 + j]).isEqualTo(1f);
+      assertThat(bi[j]).isNotEqualTo(1f); // the other gates keep their random init
+    }
+  }
+
+  @Test
+  void identityActivationPassesGradientChecks() {
+    RecurrentGradientTest.check(rng -> new Lstm(3, 5,
+        Lstm.Options.defaults().withActivation(Lstm.Activation.IDENTITY), rng), true);
+  }
+
+  @Test
+  void optionsAreValidated() {
+    assertThatThrownBy(() -> new Lstm.Options(null, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Lstm.Options: activation must not be null");
+  }
+}
