@@ -232,6 +232,53 @@ def cell_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def jordan_cases():
+    """The Jordan network written out in torch with autograd (PyTorch has no such module):
+    h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh), y_t = act(W_hy h_t + b_hy), with lengths
+    (a row past its length keeps its y and outputs zeros)."""
+    out = {}
+    gen = torch.Generator().manual_seed(6)
+    acts = {"identity": lambda v: v, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+            "softmax": lambda v: torch.softmax(v, dim=-1)}
+    cases = [("jordan_tanh", "tanh", 3, 5, 4, 3, 6, None), ("jordan_softmax", "softmax", 3, 5, 4, 3, 6, [6, 2, 4]),
+             ("jordan_sigmoid", "sigmoid", 2, 4, 3, 2, 5, [3, 5]), ("jordan_identity", "identity", 2, 4, 3, 2, 5, None)]
+    for name, act, inp, hid, outsz, batch, steps, lengths in cases:
+        def param(*shape):
+            return f32(torch.rand(*shape, generator=gen, dtype=torch.float64) - 0.5).requires_grad_(True)
+        params = {"weight_ih_l0": param(hid, inp), "bias_ih_l0": param(hid), "weight_yh_l0": param(hid, outsz),
+                  "bias_yh_l0": param(hid), "weight_hy_l0": param(outsz, hid), "bias_hy_l0": param(outsz)}
+        x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        y0 = f32(torch.rand(1, batch, outsz, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        lens = torch.tensor(lengths if lengths is not None else [steps] * batch)
+        y = y0[0]
+        outs = []
+        for t in range(steps):
+            h = torch.tanh(x[:, t] @ params["weight_ih_l0"].T + params["bias_ih_l0"] + y @ params["weight_yh_l0"].T
+                           + params["bias_yh_l0"])
+            yt = acts[act](h @ params["weight_hy_l0"].T + params["bias_hy_l0"])
+            valid = (t < lens).unsqueeze(1)
+            y = torch.where(valid, yt, y)
+            outs.append(torch.where(valid, yt, torch.zeros_like(yt)))
+        output = torch.stack(outs, dim=1)
+        dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
+        dyn = f32(torch.randn(1, batch, outsz, generator=gen, dtype=torch.float64))
+        ((output * dy).sum() + (y.unsqueeze(0) * dyn).sum()).backward()
+        out[f"{name}.input"] = x
+        out[f"{name}.y0"] = y0
+        out[f"{name}.output"] = output
+        out[f"{name}.y_n"] = y.unsqueeze(0)
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_y_n"] = dyn
+        out[f"{name}.grad_input"] = x.grad
+        out[f"{name}.grad_y0"] = y0.grad
+        if lengths is not None:
+            out[f"{name}.lengths"] = torch.tensor(lengths, dtype=torch.float64)
+        for pname, p in params.items():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -259,6 +306,7 @@ def main():
     write_safetensors(os.path.join(OUT, "embedding.safetensors"), embedding_cases(), meta)
     write_safetensors(os.path.join(OUT, "recurrent.safetensors"), recurrent_cases(), meta)
     write_safetensors(os.path.join(OUT, "cells.safetensors"), cell_cases(), meta)
+    write_safetensors(os.path.join(OUT, "jordan.safetensors"), jordan_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)
