@@ -279,6 +279,50 @@ def jordan_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def gru_reset_before_cases():
+    """The GRU of Cho et al. 2014 (Keras reset_after=False) written out in torch with autograd, in
+    PyTorch's parameter layout: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)."""
+    out = {}
+    gen = torch.Generator().manual_seed(8)
+    for name, inp, hid, batch, steps, lengths in [("gru_reset_before", 3, 5, 3, 6, [6, 2, 4])]:
+        def param(*shape):
+            return f32(torch.rand(*shape, generator=gen, dtype=torch.float64) - 0.5).requires_grad_(True)
+        params = {"weight_ih_l0": param(3 * hid, inp), "weight_hh_l0": param(3 * hid, hid),
+                  "bias_ih_l0": param(3 * hid), "bias_hh_l0": param(3 * hid)}
+        x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        h0 = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        lens = torch.tensor(lengths)
+        wi, wh, bi, bh = (params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+        h = h0[0]
+        outs = []
+        for t in range(steps):
+            xi = x[:, t] @ wi.T + bi
+            r = torch.sigmoid(xi[:, :hid] + h @ wh[:hid].T + bh[:hid])
+            z = torch.sigmoid(xi[:, hid:2 * hid] + h @ wh[hid:2 * hid].T + bh[hid:2 * hid])
+            n = torch.tanh(xi[:, 2 * hid:] + (r * h) @ wh[2 * hid:].T + bh[2 * hid:])
+            hn = (1 - z) * n + z * h
+            valid = (t < lens).unsqueeze(1)
+            h = torch.where(valid, hn, h)
+            outs.append(torch.where(valid, hn, torch.zeros_like(hn)))
+        output = torch.stack(outs, dim=1)
+        dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
+        dhn = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64))
+        ((output * dy).sum() + (h.unsqueeze(0) * dhn).sum()).backward()
+        out[f"{name}.input"] = x
+        out[f"{name}.h0"] = h0
+        out[f"{name}.output"] = output
+        out[f"{name}.h_n"] = h.unsqueeze(0)
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_h_n"] = dhn
+        out[f"{name}.grad_input"] = x.grad
+        out[f"{name}.grad_h0"] = h0.grad
+        out[f"{name}.lengths"] = torch.tensor(lengths, dtype=torch.float64)
+        for pname, p in params.items():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -307,6 +351,7 @@ def main():
     write_safetensors(os.path.join(OUT, "recurrent.safetensors"), recurrent_cases(), meta)
     write_safetensors(os.path.join(OUT, "cells.safetensors"), cell_cases(), meta)
     write_safetensors(os.path.join(OUT, "jordan.safetensors"), jordan_cases(), meta)
+    write_safetensors(os.path.join(OUT, "gru_reset_before.safetensors"), gru_reset_before_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

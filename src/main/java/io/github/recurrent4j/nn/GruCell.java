@@ -10,6 +10,6 @@ public final class GruCell extends RecurrentCell {
   }
 
   public GruCell(int inputSize, int hiddenSize, Rng rng) {
-    super(new Gru(inputSize, hiddenSize, "", rng));
+    super(new Gru(inputSize, hiddenSize, false, "", rng));
   }
 }

@@ -182,6 +182,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return r.dGates;
   }
 
+  /** Adds the cell's own parameter gradients after the backward time loop (GRU with reset before). */
+  protected void finishBackward(Run r) {}
+
   /** The cell state gradient to hand back as d(loss)/d(c0), or null. */
   protected Tensor cellInitialGrad(Run r) {
     return null;
@@ -375,6 +378,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
     columnSums(r.dGates, b * t, gh, biasIh.grad().data());
     columnSums(dGh, b * t, gh, biasHh.grad().data());
+    finishBackward(r);
     return dx;
   }
 
@@ -387,7 +391,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   }
 
   /** out[j] += Σ_rows x[row, j], summed in double. */
-  private static void columnSums(float[] x, int rows, int cols, float[] out) {
+  static void columnSums(float[] x, int rows, int cols, float[] out) {
     double[] sums = new double[cols];
     for (int r = 0; r < rows; r++) {
       int at = r * cols;
