@@ -278,22 +278,9 @@ public final class JordanRnn implements StatefulSequenceLayer {
   }
 
   private int[] checkLengths(int[] lens, int b, int t) {
-    if (lens == null) {
-      int[] all = new int[b];
-      Arrays.fill(all, t);
-      return all;
-    }
-    if (lens.length != b) {
-      throw new IllegalArgumentException(this + ": expected " + b + " lengths (one per batch row), got " + lens.length);
-    }
-    for (int i = 0; i < b; i++) {
-      if (lens[i] < 0 || lens[i] > t) {
-        throw new IllegalArgumentException(this + ": lengths[" + i + "] = " + lens[i] + " is out of range [0, " + t
-            + "]");
-      }
-    }
-    return lens.clone();
+    return SequenceLengths.check(this, lens, b, t);
   }
+
 
   /** The state's y, checked against (1, B, O); a Jordan network has no cell state. */
   private Tensor checkState(RnnState state, int b, String what) {

@@ -414,24 +414,10 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
   }
 
-  private int[] checkLengths(int[] lengths, int b, int t) {
-    if (lengths == null) {
-      int[] all = new int[b];
-      Arrays.fill(all, t);
-      return all;
-    }
-    if (lengths.length != b) {
-      throw new IllegalArgumentException(this + ": expected " + b + " lengths (one per batch row), got "
-          + lengths.length);
-    }
-    for (int i = 0; i < b; i++) {
-      if (lengths[i] < 0 || lengths[i] > t) {
-        throw new IllegalArgumentException(this + ": lengths[" + i + "] = " + lengths[i] + " is out of range [0, " + t
-            + "]");
-      }
-    }
-    return lengths.clone();
+  private int[] checkLengths(int[] lens, int b, int t) {
+    return SequenceLengths.check(this, lens, b, t);
   }
+
 
   void checkState(RnnState state, int b, String what) {
     if (state == null) {
