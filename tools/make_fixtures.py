@@ -136,6 +136,8 @@ def recurrent_cases():
         ("lstm_bidir", "lstm", {"bidirectional": True}, 3, 5, 4, 6, [3, 6, 1, 5]),
         ("gru_bidir", "gru", {"bidirectional": True}, 3, 4, 3, 5, None),
         ("rnn_bidir", "rnn", {"bidirectional": True}, 2, 3, 3, 4, [4, 2, 3]),
+        ("lstm_2layers", "lstm", {"num_layers": 2}, 3, 5, 3, 6, [6, 2, 4]),
+        ("gru_2layers_bidir", "gru", {"num_layers": 2, "bidirectional": True}, 3, 4, 3, 5, [5, 3, 1]),
     ]
     for name, kind, options, inp, hid, batch, steps, lengths in cases:
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
@@ -144,9 +146,9 @@ def recurrent_cases():
             for p in layer.parameters():
                 p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
         x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
-        directions = 2 if options.get("bidirectional") else 1
-        h0 = f32(torch.randn(directions, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
-        c0 = f32(torch.randn(directions, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        rows = (2 if options.get("bidirectional") else 1) * options.get("num_layers", 1)
+        h0 = f32(torch.randn(rows, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        c0 = f32(torch.randn(rows, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
         state = (h0, c0) if kind == "lstm" else h0
         if lengths is None:
             y, final = layer(x, state)

@@ -41,7 +41,7 @@ public final class Bidirectional implements StatefulSequenceLayer {
       throw new IllegalArgumentException("Bidirectional: merge must not be null");
     }
     this.forwardLayer = recurrent;
-    this.backwardLayer = recurrent.twin("_l0_reverse", rng);
+    this.backwardLayer = recurrent.twin(recurrent.suffix() + "_reverse", rng);
     this.merge = merge;
   }
 
@@ -62,6 +62,18 @@ public final class Bidirectional implements StatefulSequenceLayer {
     yReverse = reverse(backwardLayer.forward(reverse(x, lens), lens, init[1]), lens);
     this.lengths = lens;
     return merge(yForward, yReverse);
+  }
+
+  /**
+   * The inference forward: the same numbers as {@link #forward(Tensor, int[], RnnState)}, keeping
+   * nothing, safe on many threads at once while nobody trains the layer.
+   */
+  public RecurrentLayer.Result infer(Tensor x, int[] lengths, RnnState initial) {
+    RnnState[] init = split(initial, "initial state");
+    RecurrentLayer.Result f = forwardLayer.infer(x, lengths, init[0]);
+    int[] lens = lengthsOf(x, lengths);
+    RecurrentLayer.Result r = backwardLayer.infer(reverse(x, lens), lens, init[1]);
+    return new RecurrentLayer.Result(merge(f.output(), reverse(r.output(), lens)), stack(f.finalState(), r.finalState()));
   }
 
   /** The final states, (2, B, H): the forward direction's at each row's last valid step, the reverse one's at step 0. */

@@ -64,6 +64,11 @@ public final class Gru extends RecurrentLayer {
   }
 
   @Override
+  protected RecurrentLayer withInput(int inputSize, String suffix, Rng rng) {
+    return new Gru(inputSize, hiddenSize, resetBefore, suffix, rng);
+  }
+
+  @Override
   protected RecurrentLayer twin(String suffix, Rng rng) {
     return new Gru(inputSize, hiddenSize, resetBefore, suffix, rng);
   }

@@ -98,6 +98,11 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
+  protected RecurrentLayer withInput(int inputSize, String suffix, Rng rng) {
+    return new Lstm(inputSize, hiddenSize, options, suffix, rng);
+  }
+
+  @Override
   protected RecurrentLayer twin(String suffix, Rng rng) {
     return new Lstm(inputSize, hiddenSize, options, suffix, rng);
   }

@@ -35,6 +35,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   protected final Parameter weightHh; // (G·H, H)
   protected final Parameter biasIh; // (G·H)
   protected final Parameter biasHh; // (G·H)
+  private final String suffix; // of every parameter name: "_l0", "_l1_reverse", "" for a cell
 
   private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
   private RnnState initialGrad;
@@ -79,6 +80,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.gateCount = gateCount;
+    this.suffix = suffix;
     int gh = gateCount * hiddenSize;
     this.weightIh = new Parameter("weight_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
     this.weightHh = new Parameter("weight_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
@@ -114,6 +116,14 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   public List<Parameter> parameters() {
     return List.of(weightIh, weightHh, biasIh, biasHh);
   }
+
+  /** The suffix of every parameter name, e.g. {@code "_l0"}. */
+  String suffix() {
+    return suffix;
+  }
+
+  /** A new layer of the same kind and options for another input size, its parameter names ending in {@code suffix}. */
+  protected abstract RecurrentLayer withInput(int inputSize, String suffix, Rng rng);
 
   /**
    * A new layer of the same kind and configuration with fresh weights, its parameter names ending in

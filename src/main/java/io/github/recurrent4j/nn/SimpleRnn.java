@@ -36,6 +36,11 @@ public final class SimpleRnn extends RecurrentLayer {
   }
 
   @Override
+  protected RecurrentLayer withInput(int inputSize, String suffix, Rng rng) {
+    return new SimpleRnn(inputSize, hiddenSize, nonlinearity, suffix, rng);
+  }
+
+  @Override
   protected RecurrentLayer twin(String suffix, Rng rng) {
     return new SimpleRnn(inputSize, hiddenSize, nonlinearity, suffix, rng);
   }

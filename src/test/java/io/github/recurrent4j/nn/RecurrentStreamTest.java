@@ -11,6 +11,7 @@ import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -44,30 +45,60 @@ class RecurrentStreamTest {
     }
   }
 
-  @ParameterizedTest
-  @MethodSource("layers")
-  void aStepAllocatesNothing(Function<Rng, RecurrentLayer> make) {
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    Rng rng = new Rng(7);
-    RecurrentLayer layer = make.apply(rng);
-    RecurrentStream stream = layer.newStream();
-    float[] x = new float[layer.inputSize()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) rng.nextGaussian();
-    }
-    // Until C2 has compiled the kernels, the Vector API runs its allocating fallbacks (C1 code does
-    // not intrinsify it). So: step in rounds until a whole round allocates nothing, within a bound.
-    long id = Thread.currentThread().getId();
-    int steps = 5_000;
-    long allocated = -1;
-    for (int round = 0; round < 200 && allocated != 0; round++) {
-      long before = threads.getThreadAllocatedBytes(id);
-      for (int i = 0; i < steps; i++) {
-        stream.step(x);
+  /**
+   * Warms a stream up and prints the bytes its steps then allocate, for each layer of
+   * {@link #layers()}; run in a fresh JVM by {@link #aStepAllocatesNothing()}.
+   */
+  public static final class AllocationProbe {
+    public static void main(String[] args) {
+      com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      long id = Thread.currentThread().getId();
+      List<Function<Rng, RecurrentLayer>> all = layers();
+      for (int i = 0; i < all.size(); i++) {
+        Rng rng = new Rng(7);
+        RecurrentLayer layer = all.get(i).apply(rng);
+        RecurrentStream stream = layer.newStream();
+        float[] x = new float[layer.inputSize()];
+        for (int j = 0; j < x.length; j++) {
+          x[j] = (float) rng.nextGaussian();
+        }
+        // Until C2 has compiled the kernels the Vector API runs its allocating fallbacks: step in
+        // rounds until a round allocates nothing, for at most 20 seconds.
+        long allocated = -1;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (allocated != 0 && System.nanoTime() < deadline) {
+          long before = threads.getThreadAllocatedBytes(id);
+          for (int step = 0; step < 5_000; step++) {
+            stream.step(x);
+          }
+          allocated = threads.getThreadAllocatedBytes(id) - before;
+        }
+        System.out.println("allocated " + layer + " " + allocated);
       }
-      allocated = threads.getThreadAllocatedBytes(id) - before;
     }
-    assertThat(allocated).as("bytes allocated by %d warm steps", steps).isZero();
+  }
+
+  /**
+   * In a fresh JVM, as a service runs it: once compiled, 5,000 steps allocate zero bytes. (Inside
+   * this crowded test JVM the LSTM stream sometimes stays on the Vector API's allocating fallback
+   * for longer than any sane bound; see the issue notes.)
+   */
+  @Test
+  void aStepAllocatesNothing() throws Exception {
+    List<String> command = List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        AllocationProbe.class.getName());
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    if (!p.waitFor(150, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("the allocation probe did not finish");
+    }
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    List<String> lines = out.lines().filter(l -> l.startsWith("allocated ")).toList();
+    assertThat(lines).as(out).hasSize(layers().size());
+    for (String line : lines) {
+      assertThat(line).as("bytes allocated by 5,000 warm steps").endsWith(" 0");
+    }
   }
 
   @ParameterizedTest
