@@ -59,8 +59,29 @@ class LstmOptionsTest {
 
   @Test
   void optionsAreValidated() {
-    assertThatThrownBy(() -> new Lstm.Options(null, false))
+    assertThatThrownBy(() -> new Lstm.Options(null, false, false))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Lstm.Options: activation must not be null");
+  }
+
+  @Test
+  void peepholesPassGradientChecksWithLengthsAndInitialStates() {
+    RecurrentGradientTest.check(rng -> new Lstm(3, 5, Lstm.Options.defaults().withPeepholes(true), rng), true);
+    RecurrentGradientTest.check(rng -> new Lstm(3, 4,
+        Lstm.Options.defaults().withPeepholes(true).withActivation(Lstm.Activation.IDENTITY), rng), true);
+  }
+
+  @Test
+  void peepholesAreNamedParametersThatFeedTheGates() {
+    Lstm lstm = new Lstm(2, 3, Lstm.Options.defaults().withPeepholes(true), new Rng(4));
+    assertThat(lstm.stateDict().keySet()).containsExactly("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+        "weight_ci_l0", "weight_cf_l0", "weight_co_l0");
+    Tensor x = io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(1, 4, 2), 0, 1, new Rng(5));
+    float[] with = lstm.forward(x).data().clone();
+    Map<String, Tensor> state = new java.util.LinkedHashMap<>(lstm.stateDict());
+    state.put("weight_co_l0", Tensor.zeros(3));
+    lstm.loadStateDict(state);
+    assertThat(lstm.forward(x).data()).isNotEqualTo(with);
+    assertThat(new Bidirectional(lstm).stateDict()).containsKey("weight_co_l0_reverse");
   }
 }
