@@ -112,9 +112,14 @@ public final class Lstm extends RecurrentLayer {
       peepF = null;
       peepO = null;
     }
+    afterInitialize();
+  }
+
+  @Override
+  protected void afterInitialize() {
     if (options.unitForgetBias()) {
-      java.util.Arrays.fill(biasIh.value().data(), hiddenSize, 2 * hiddenSize, 1f);
-      java.util.Arrays.fill(biasHh.value().data(), hiddenSize, 2 * hiddenSize, 0f);
+      Arrays.fill(biasIh.value().data(), hiddenSize, 2 * hiddenSize, 1f);
+      Arrays.fill(biasHh.value().data(), hiddenSize, 2 * hiddenSize, 0f);
     }
   }
 

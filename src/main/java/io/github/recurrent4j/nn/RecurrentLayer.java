@@ -88,6 +88,58 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     this.biasHh = new Parameter("bias_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
   }
 
+  /** Weight initialisation schemes beyond PyTorch's default. */
+  public enum Initializer {
+    /** PyTorch's: every weight and bias U(-1/sqrt(H), 1/sqrt(H)). */
+    PYTORCH,
+    /** Keras': Glorot-uniform input weights, orthogonal recurrent weights (each gate's block), zero biases. */
+    GLOROT_ORTHOGONAL,
+    /** IRNN (Le et al. 2015): identity recurrent weights (each gate's block), N(0, 0.001²) input weights, zero biases. */
+    IDENTITY
+  }
+
+  /**
+   * Re-initialises the input and recurrent weights and biases (not an LSTM's peepholes) with
+   * {@code scheme}, seeded by {@code rng}, and returns
+   * this layer. Options that set biases (an LSTM's unit forget bias) are applied again afterwards.
+   */
+  public RecurrentLayer initialize(Initializer scheme, Rng rng) {
+    if (scheme == null || rng == null) {
+      throw new IllegalArgumentException(this + ": initializer and rng must not be null");
+    }
+    int h = hiddenSize;
+    switch (scheme) {
+      case PYTORCH -> {
+        for (Parameter p : List.of(weightIh, weightHh, biasIh, biasHh)) {
+          Init.pytorchRnn(p.value(), h, rng);
+        }
+      }
+      case GLOROT_ORTHOGONAL -> {
+        Init.glorotUniform(weightIh.value(), rng);
+        for (int g = 0; g < gateCount; g++) {
+          Tensor block = Init.orthogonal(Tensor.zeros(h, h), 1.0, rng);
+          System.arraycopy(block.data(), 0, weightHh.value().data(), g * h * h, h * h);
+        }
+        biasIh.value().fill(0f);
+        biasHh.value().fill(0f);
+      }
+      case IDENTITY -> {
+        Init.normal(weightIh.value(), 0, 0.001, rng);
+        Tensor eye = Init.identity(Tensor.zeros(h, h));
+        for (int g = 0; g < gateCount; g++) {
+          System.arraycopy(eye.data(), 0, weightHh.value().data(), g * h * h, h * h);
+        }
+        biasIh.value().fill(0f);
+        biasHh.value().fill(0f);
+      }
+    }
+    afterInitialize();
+    return this;
+  }
+
+  /** Re-applies option-driven initial values after {@link #initialize}. */
+  protected void afterInitialize() {}
+
   public int inputSize() {
     return inputSize;
   }
