@@ -137,6 +137,7 @@ def recurrent_cases():
         ("gru_bidir", "gru", {"bidirectional": True}, 3, 4, 3, 5, None),
         ("rnn_bidir", "rnn", {"bidirectional": True}, 2, 3, 3, 4, [4, 2, 3]),
         ("lstm_2layers", "lstm", {"num_layers": 2}, 3, 5, 3, 6, [6, 2, 4]),
+        ("lstm_proj", "lstm", {"proj_size": 3}, 3, 5, 4, 6, [3, 6, 1, 5]),
         ("gru_2layers_bidir", "gru", {"num_layers": 2, "bidirectional": True}, 3, 4, 3, 5, [5, 3, 1]),
     ]
     for name, kind, options, inp, hid, batch, steps, lengths in cases:
@@ -147,7 +148,8 @@ def recurrent_cases():
                 p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
         x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
         rows = (2 if options.get("bidirectional") else 1) * options.get("num_layers", 1)
-        h0 = f32(torch.randn(rows, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+        h0 = f32(torch.randn(rows, batch, options.get("proj_size") or hid, generator=gen,
+                             dtype=torch.float64) * 0.5).requires_grad_(True)
         c0 = f32(torch.randn(rows, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
         state = (h0, c0) if kind == "lstm" else h0
         if lengths is None:

@@ -1,5 +1,6 @@
 package io.github.recurrent4j.nn;
 
+import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -38,29 +39,38 @@ public final class Lstm extends RecurrentLayer {
    * @param activation of g and of c_t in h_t; tanh as in PyTorch, or identity
    * @param unitForgetBias start the forget gate's bias at 1 (Keras' {@code unit_forget_bias})
    * @param peepholes let the gates see the cell state
+   * @param projectionSize PyTorch's {@code proj_size}: h_t = W_hr (o ⊙ tanh(c_t)) of this size; 0 for none
    */
-  public record Options(Activation activation, boolean unitForgetBias, boolean peepholes) {
+  public record Options(Activation activation, boolean unitForgetBias, boolean peepholes, int projectionSize) {
     public Options {
       if (activation == null) {
         throw new IllegalArgumentException("Lstm.Options: activation must not be null");
+      }
+      if (projectionSize < 0) {
+        throw new IllegalArgumentException("Lstm.Options: projectionSize must be >= 0 (0 for none), got "
+            + projectionSize);
       }
     }
 
     /** PyTorch's LSTM: tanh, forget bias drawn like every other bias. */
     public static Options defaults() {
-      return new Options(Activation.TANH, false, false);
+      return new Options(Activation.TANH, false, false, 0);
     }
 
     public Options withActivation(Activation value) {
-      return new Options(value, unitForgetBias, peepholes);
+      return new Options(value, unitForgetBias, peepholes, projectionSize);
     }
 
     public Options withUnitForgetBias(boolean value) {
-      return new Options(activation, value, peepholes);
+      return new Options(activation, value, peepholes, projectionSize);
     }
 
     public Options withPeepholes(boolean value) {
-      return new Options(activation, unitForgetBias, value);
+      return new Options(activation, unitForgetBias, value, projectionSize);
+    }
+
+    public Options withProjection(int size) {
+      return new Options(activation, unitForgetBias, peepholes, size);
     }
   }
 
@@ -68,6 +78,7 @@ public final class Lstm extends RecurrentLayer {
   private final Parameter peepI; // (H) p_i, or null without peepholes
   private final Parameter peepF; // (H) p_f
   private final Parameter peepO; // (H) p_o
+  private final Parameter weightHr; // (P, H) the projection, or null without one
 
   /** The LSTM's slabs beside the shared ones. */
   private static final class LstmRun extends Run {
@@ -75,12 +86,18 @@ public final class Lstm extends RecurrentLayer {
     final float[] cPrev; // (B, T, H) c_{t-1} of each step
     final float[] tanhC; // (B, T, H) act(c_t) of each step: tanh(c_t), or c_t with identity
     float[] dc; // (B, H) d(loss)/d(c_t) flowing backwards
+    final float[] m; // (B, T, H) o ⊙ act(c_t), the projection's input; empty without projection
+    final float[] projected; // (B, P) m_t · W_hrᵀ of one step; empty without projection
+    float[] dM; // (B, H) d(loss)/d(m_t) of one step, with projection
+    float[] dHs; // (B, T, P) d(loss)/d(h_t) of each step, for dW_hr, with projection
 
-    LstmRun(int batch, int steps, int hiddenSize) {
-      super(batch, steps, 4 * hiddenSize, hiddenSize);
+    LstmRun(int batch, int steps, int hiddenSize, int outputSize, boolean projected) {
+      super(batch, steps, 4 * hiddenSize, outputSize);
       c = new float[batch * hiddenSize];
       cPrev = new float[batch * steps * hiddenSize];
       tanhC = new float[batch * steps * hiddenSize];
+      m = new float[projected ? batch * steps * hiddenSize : 0];
+      this.projected = new float[projected ? batch * outputSize : 0];
     }
   }
 
@@ -98,11 +115,10 @@ public final class Lstm extends RecurrentLayer {
   }
 
   Lstm(int inputSize, int hiddenSize, Options options, String suffix, Rng rng) {
-    super(inputSize, hiddenSize, 4, suffix, rng);
-    if (options == null) {
-      throw new IllegalArgumentException("Lstm: options must not be null");
-    }
+    super(inputSize, hiddenSize, outputSizeOf(hiddenSize, options), 4, suffix, rng);
     this.options = options;
+    weightHr = options.projectionSize() > 0 ? new Parameter("weight_hr" + suffix,
+        Init.pytorchRnn(Tensor.zeros(options.projectionSize(), hiddenSize), hiddenSize, rng)) : null;
     if (options.peepholes()) {
       peepI = new Parameter("weight_ci" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
       peepF = new Parameter("weight_cf" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
@@ -123,17 +139,33 @@ public final class Lstm extends RecurrentLayer {
     }
   }
 
+  private static int outputSizeOf(int hiddenSize, Options options) {
+    if (options == null) {
+      throw new IllegalArgumentException("Lstm: options must not be null");
+    }
+    if (options.projectionSize() >= hiddenSize) {
+      throw new IllegalArgumentException("Lstm: projectionSize must be smaller than hiddenSize (" + hiddenSize
+          + "), got " + options.projectionSize());
+    }
+    return options.projectionSize() > 0 ? options.projectionSize() : hiddenSize;
+  }
+
   public Options options() {
     return options;
   }
 
   @Override
   public List<Parameter> parameters() {
-    if (!options.peepholes()) {
+    if (!options.peepholes() && weightHr == null) {
       return super.parameters();
     }
     List<Parameter> all = new ArrayList<>(super.parameters());
-    all.addAll(List.of(peepI, peepF, peepO));
+    if (options.peepholes()) {
+      all.addAll(List.of(peepI, peepF, peepO));
+    }
+    if (weightHr != null) {
+      all.add(weightHr);
+    }
     return all;
   }
 
@@ -154,12 +186,17 @@ public final class Lstm extends RecurrentLayer {
 
   @Override
   protected Run newRun(int batch, int steps) {
-    return new LstmRun(batch, steps, hiddenSize);
+    return new LstmRun(batch, steps, hiddenSize, outputSize, weightHr != null);
   }
 
   @Override
   protected void allocateBackward(Run r) {
-    ((LstmRun) r).dc = new float[r.batch * hiddenSize];
+    LstmRun run = (LstmRun) r;
+    run.dc = new float[r.batch * hiddenSize];
+    if (weightHr != null) {
+      run.dM = new float[r.batch * hiddenSize];
+      run.dHs = new float[r.batch * r.steps * outputSize];
+    }
   }
 
   @Override
@@ -226,11 +263,35 @@ public final class Lstm extends RecurrentLayer {
       } else {
         System.arraycopy(c, st, run.tanhC, s, hs); // act(c) = c
       }
+      if (weightHr != null) {
+        for (int j = 0; j < hs; j++) {
+          run.m[s + j] = gates[g0 + 3 * hs + j] * run.tanhC[s + j];
+        }
+        continue;
+      }
       for (int j = 0; j < hs; j++) {
         float o = gates[g0 + 3 * hs + j];
         float hNew = o * run.tanhC[s + j];
         h[st + j] = hNew;
         run.output[s + j] = hNew;
+      }
+    }
+    if (weightHr != null) {
+      project(run, t);
+    }
+  }
+
+  /** h_t = W_hr m_t for the valid rows of step t. */
+  private void project(LstmRun run, int t) {
+    int p = outputSize;
+    int steps = run.steps;
+    // projected = m[:, t] · W_hrᵀ
+    Gemm.gemm(false, true, run.batch, p, hiddenSize, 1f, run.m, t * hiddenSize, steps * hiddenSize,
+        weightHr.value().data(), 0, hiddenSize, 0f, run.projected, 0, p);
+    for (int b = 0; b < run.batch; b++) {
+      if (t < run.lengths[b]) {
+        System.arraycopy(run.projected, b * p, run.h, b * p, p);
+        System.arraycopy(run.projected, b * p, run.output, (b * steps + t) * p, p);
       }
     }
   }
@@ -264,6 +325,23 @@ public final class Lstm extends RecurrentLayer {
     float[] dpo = peep ? peepO.grad().data() : null;
     int hs = hiddenSize;
     int steps = run.steps;
+    float[] dOut = dh; // d(loss)/d(o ⊙ act(c)) per row: dh itself, or dh · W_hr with projection
+    int dOutWidth = hs;
+    if (weightHr != null) {
+      int p = outputSize;
+      // dM = dh · W_hr, and dh of this step kept for dW_hr
+      Gemm.gemm(false, false, run.batch, hs, p, 1f, dh, 0, p, weightHr.value().data(), 0, hs, 0f, run.dM, 0, hs);
+      for (int b = 0; b < run.batch; b++) {
+        int at = (b * steps + t) * p;
+        if (t < run.lengths[b]) {
+          System.arraycopy(dh, b * p, run.dHs, at, p);
+          Arrays.fill(dh, b * p, (b + 1) * p, 0f);
+        } else {
+          Arrays.fill(run.dHs, at, at + p, 0f);
+        }
+      }
+      dOut = run.dM;
+    }
     for (int b = 0; b < run.batch; b++) {
       int g0 = (b * steps + t) * 4 * hs;
       if (t >= run.lengths[b]) {
@@ -278,7 +356,7 @@ public final class Lstm extends RecurrentLayer {
         float g = gates[g0 + 2 * hs + j];
         float o = gates[g0 + 3 * hs + j];
         float tc = tanhC[s + j];
-        float dhj = dh[st + j];
+        float dhj = dOut[b * dOutWidth + j];
         // h = o ⊙ act(c): do = dh ⊙ act(c), dc += dh ⊙ o ⊙ act'(c)
         float dO = dhj * tc;
         float dOPre = dO * o * (1f - o);
@@ -308,9 +386,22 @@ public final class Lstm extends RecurrentLayer {
         dGates[g0 + hs + j] = dFPre;
         dGates[g0 + 2 * hs + j] = tanh ? dG * (1f - g * g) : dG;
         dGates[g0 + 3 * hs + j] = dOPre;
-        dh[st + j] = 0f; // h_{t-1} reaches the loss only through W_hh, which the base adds
+        if (weightHr == null) {
+          dh[st + j] = 0f; // h_{t-1} reaches the loss only through W_hh, which the base adds
+        }
       }
     }
+  }
+
+  @Override
+  protected void finishBackward(Run r) {
+    if (weightHr == null || r.batch * r.steps == 0) {
+      return;
+    }
+    LstmRun run = (LstmRun) r;
+    // dW_hr += dHsᵀ · m over every step
+    Gemm.gemm(true, false, outputSize, hiddenSize, r.batch * r.steps, 1f, run.dHs, 0, outputSize, run.m, 0, hiddenSize,
+        1f, weightHr.grad().data(), 0, hiddenSize);
   }
 
   @Override

@@ -30,6 +30,7 @@ import java.util.List;
 public abstract class RecurrentLayer implements StatefulSequenceLayer {
   protected final int inputSize;
   protected final int hiddenSize;
+  protected final int outputSize; // the width of h and of the output: a projection's size, else hiddenSize
   protected final int gateCount;
   protected final Parameter weightIh; // (G·H, I)
   protected final Parameter weightHh; // (G·H, H)
@@ -53,18 +54,18 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int[] lengths; // (B) valid steps per row
     Tensor input; // (B, T, I)
     final float[] gates; // (B, T, G·H) pre-activations, then what stepForward saves
-    final float[] hPrev; // (B, T, H) h_{t-1} of each step
-    final float[] h; // (B, H) the running hidden state
-    float[] output; // (B, T, H)
+    final float[] hPrev; // (B, T, P) h_{t-1} of each step (P = outputSize)
+    final float[] h; // (B, P) the running hidden state
+    float[] output; // (B, T, P)
     float[] dGates; // (B, T, G·H) d(loss)/d(gate pre-activations), input side; allocated by backward
-    float[] dh; // (B, H) d(loss)/d(h_t) flowing backwards; allocated by backward
+    float[] dh; // (B, P) d(loss)/d(h_t) flowing backwards; allocated by backward
 
-    protected Run(int batch, int steps, int gateWidth, int hiddenSize) {
+    protected Run(int batch, int steps, int gateWidth, int stateWidth) {
       this.batch = batch;
       this.steps = steps;
       this.gates = new float[batch * steps * gateWidth];
-      this.hPrev = new float[batch * steps * hiddenSize];
-      this.h = new float[batch * hiddenSize];
+      this.hPrev = new float[batch * steps * stateWidth];
+      this.h = new float[batch * stateWidth];
     }
   }
 
@@ -73,17 +74,23 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    *     "_l0_reverse" for the reverse direction of a {@link Bidirectional}, "" for a cell
    */
   protected RecurrentLayer(int inputSize, int hiddenSize, int gateCount, String suffix, Rng rng) {
+    this(inputSize, hiddenSize, hiddenSize, gateCount, suffix, rng);
+  }
+
+  /** As above, with h of width {@code outputSize} (an LSTM's projection) instead of {@code hiddenSize}. */
+  protected RecurrentLayer(int inputSize, int hiddenSize, int outputSize, int gateCount, String suffix, Rng rng) {
     if (inputSize <= 0 || hiddenSize <= 0) {
       throw new IllegalArgumentException(getClass().getSimpleName() + ": inputSize and hiddenSize must be positive, got "
           + "inputSize=" + inputSize + ", hiddenSize=" + hiddenSize);
     }
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
+    this.outputSize = outputSize;
     this.gateCount = gateCount;
     this.suffix = suffix;
     int gh = gateCount * hiddenSize;
     this.weightIh = new Parameter("weight_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh, inputSize), hiddenSize, rng));
-    this.weightHh = new Parameter("weight_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh, hiddenSize), hiddenSize, rng));
+    this.weightHh = new Parameter("weight_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh, outputSize), hiddenSize, rng));
     this.biasIh = new Parameter("bias_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
     this.biasHh = new Parameter("bias_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
   }
@@ -148,6 +155,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return hiddenSize;
   }
 
+  /** The width of h and of the output: the projection size of a projected LSTM, else {@link #hiddenSize()}. */
+  public int outputSize() {
+    return outputSize;
+  }
+
   public Parameter weightIh() {
     return weightIh;
   }
@@ -195,7 +207,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /** A Run with the cell's own slabs for this batch and number of steps. */
   protected Run newRun(int batch, int steps) {
-    return new Run(batch, steps, gateCount * hiddenSize, hiddenSize);
+    return new Run(batch, steps, gateCount * hiddenSize, outputSize);
   }
 
   /** Allocates what the cell's backward needs beyond dGates and dh; called once per Run. */
@@ -221,9 +233,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   protected void addHiddenProduct(Run r, float[] out, int outOff, int ldOut) {
     int gh = gateCount * hiddenSize;
     if (r.batch == 1) {
-      Kernels.active().rowDotRows(hiddenSize, gh, 1f, r.h, 0, weightHh.value().data(), 0, hiddenSize, out, outOff);
+      Kernels.active().rowDotRows(outputSize, gh, 1f, r.h, 0, weightHh.value().data(), 0, outputSize, out, outOff);
     } else {
-      Gemm.gemm(false, true, r.batch, gh, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0, hiddenSize,
+      Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, r.h, 0, outputSize, weightHh.value().data(), 0, outputSize,
           1f, out, outOff, ldOut);
     }
   }
@@ -275,9 +287,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       last = newRun(b, t);
     }
     run(last, x, lens, initial);
-    finalState = new RnnState(Tensor.of(last.h.clone(), 1, b, hiddenSize), cellFinal(last));
+    finalState = new RnnState(Tensor.of(last.h.clone(), 1, b, outputSize), cellFinal(last));
     initialGrad = null;
-    return Tensor.of(last.output, b, t, hiddenSize);
+    return Tensor.of(last.output, b, t, outputSize);
   }
 
   /** What {@link #infer} returns: the output sequence and the final state. */
@@ -296,8 +308,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     checkState(initial, b, "initial state");
     Run r = newRun(b, t);
     run(r, x, lens, initial);
-    return new Result(Tensor.of(r.output, b, t, hiddenSize),
-        new RnnState(Tensor.of(r.h, 1, b, hiddenSize), cellFinal(r)));
+    return new Result(Tensor.of(r.output, b, t, outputSize),
+        new RnnState(Tensor.of(r.h, 1, b, outputSize), cellFinal(r)));
   }
 
   /**
@@ -320,7 +332,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
     // gates += W_ih · x
     Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
-    System.arraycopy(r.h, 0, r.hPrev, 0, hiddenSize);
+    System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
     recurrentProduct(r, 0);
     stepForward(r, 0);
   }
@@ -331,7 +343,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int t = r.steps;
     r.lengths = lens;
     r.input = x;
-    r.output = new float[b * t * hiddenSize];
+    r.output = new float[b * t * outputSize];
     if (initial != null && initial.h() != null) {
       System.arraycopy(initial.h().data(), 0, r.h, 0, r.h.length);
     } else {
@@ -355,7 +367,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
     for (int step = 0; step < t; step++) {
       for (int row = 0; row < b; row++) {
-        System.arraycopy(r.h, row * hiddenSize, r.hPrev, (row * t + step) * hiddenSize, hiddenSize);
+        System.arraycopy(r.h, row * outputSize, r.hPrev, (row * t + step) * outputSize, outputSize);
       }
       if (b > 0) {
         recurrentProduct(r, step);
@@ -383,7 +395,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       throw new IllegalStateException(this + ": backward called before forward");
     }
     Tensor dx = backward(last, gradOutput, gradFinal);
-    initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, hiddenSize), cellInitialGrad(last));
+    initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
     return dx;
   }
 
@@ -392,14 +404,14 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int b = r.batch;
     int t = r.steps;
     int gh = gateCount * hiddenSize;
-    if (gradOutput == null || !gradOutput.hasShape(b, t, hiddenSize)) {
-      throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + t + ", " + hiddenSize
+    if (gradOutput == null || !gradOutput.hasShape(b, t, outputSize)) {
+      throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + t + ", " + outputSize
           + "], got " + (gradOutput == null ? "null" : gradOutput.shapeString()));
     }
     checkState(gradFinal, b, "final state gradient");
     if (r.dGates == null) {
       r.dGates = new float[b * t * gh];
-      r.dh = new float[b * hiddenSize];
+      r.dh = new float[b * outputSize];
       allocateBackward(r);
     }
     float[] dh = r.dh;
@@ -415,17 +427,17 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       // dh += dy[:, t] for valid rows (padded outputs are constant zeros)
       for (int row = 0; row < b; row++) {
         if (step < r.lengths[row]) {
-          int at = (row * t + step) * hiddenSize;
-          for (int j = 0; j < hiddenSize; j++) {
-            dh[row * hiddenSize + j] += dy[at + j];
+          int at = (row * t + step) * outputSize;
+          for (int j = 0; j < outputSize; j++) {
+            dh[row * outputSize + j] += dy[at + j];
           }
         }
       }
       stepBackward(r, step);
       // dh_{t-1} += dGatesHh[:, t] · W_hh
       if (b > 0) {
-        Gemm.gemm(false, false, b, hiddenSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, hiddenSize,
-            1f, dh, 0, hiddenSize);
+        Gemm.gemm(false, false, b, outputSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, outputSize,
+            1f, dh, 0, outputSize);
       }
     }
     Tensor dx = Tensor.zeros(b, t, inputSize);
@@ -433,8 +445,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       // dW_ih += dGatesᵀ · x ; dW_hh += dGatesHhᵀ · h_prev ; dx = dGates · W_ih
       Gemm.gemm(true, false, gh, inputSize, b * t, 1f, r.dGates, 0, gh, r.input.data(), 0, inputSize, 1f,
           weightIh.grad().data(), 0, inputSize);
-      Gemm.gemm(true, false, gh, hiddenSize, b * t, 1f, dGh, 0, gh, r.hPrev, 0, hiddenSize, 1f,
-          weightHh.grad().data(), 0, hiddenSize);
+      Gemm.gemm(true, false, gh, outputSize, b * t, 1f, dGh, 0, gh, r.hPrev, 0, outputSize, 1f,
+          weightHh.grad().data(), 0, outputSize);
       Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
@@ -485,16 +497,16 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     if (state == null) {
       return;
     }
-    checkStateTensor(state.h(), b, what + " h");
+    checkStateTensor(state.h(), b, outputSize, what + " h");
     if (state.c() != null && !hasCell()) {
       throw new IllegalArgumentException(this + ": " + what + " has a cell state c, but this layer has none");
     }
-    checkStateTensor(state.c(), b, what + " c");
+    checkStateTensor(state.c(), b, hiddenSize, what + " c");
   }
 
-  private void checkStateTensor(Tensor s, int b, String what) {
-    if (s != null && !s.hasShape(1, b, hiddenSize)) {
-      throw new IllegalArgumentException(this + ": expected " + what + " of shape [1, " + b + ", " + hiddenSize
+  private void checkStateTensor(Tensor s, int b, int width, String what) {
+    if (s != null && !s.hasShape(1, b, width)) {
+      throw new IllegalArgumentException(this + ": expected " + what + " of shape [1, " + b + ", " + width
           + "], got " + s.shapeString());
     }
   }

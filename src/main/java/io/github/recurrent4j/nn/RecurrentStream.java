@@ -16,12 +16,12 @@ public final class RecurrentStream {
     this.layer = layer;
     this.run = run;
     run.lengths = new int[] {1};
-    run.output = new float[layer.hiddenSize()];
+    run.output = new float[layer.outputSize()];
     reset();
   }
 
   /**
-   * Feeds one input vector of length I and returns h_t, length H: the stream's own array, valid
+   * Feeds one input vector of length I and returns h_t (length {@code outputSize()}): the stream's own array, valid
    * until the next call (copy it to keep it).
    */
   public float[] step(float[] x) {
@@ -53,6 +53,6 @@ public final class RecurrentStream {
   /** A copy of the current state, (1, 1, H) each. */
   public RnnState state() {
     Tensor c = layer.cellFinal(run);
-    return new RnnState(Tensor.of(run.h.clone(), 1, 1, layer.hiddenSize()), c);
+    return new RnnState(Tensor.of(run.h.clone(), 1, 1, layer.outputSize()), c);
   }
 }

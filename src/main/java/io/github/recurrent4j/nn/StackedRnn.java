@@ -47,7 +47,7 @@ public final class StackedRnn implements StatefulSequenceLayer {
     this.dropout = dropout;
     this.dropoutRng = rng.split();
     List<StatefulSequenceLayer> built = new ArrayList<>();
-    int width = first.hiddenSize() * directions;
+    int width = first.outputSize() * directions;
     for (int k = 0; k < numLayers; k++) {
       RecurrentLayer level = k == 0 ? first : first.withInput(width, "_l" + k, rng);
       built.add(bidirectional ? new Bidirectional(level, Bidirectional.Merge.CONCAT, rng) : level);

@@ -59,7 +59,7 @@ class LstmOptionsTest {
 
   @Test
   void optionsAreValidated() {
-    assertThatThrownBy(() -> new Lstm.Options(null, false, false))
+    assertThatThrownBy(() -> new Lstm.Options(null, false, false, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Lstm.Options: activation must not be null");
   }
@@ -83,5 +83,56 @@ class LstmOptionsTest {
     lstm.loadStateDict(state);
     assertThat(lstm.forward(x).data()).isNotEqualTo(with);
     assertThat(new Bidirectional(lstm).stateDict()).containsKey("weight_co_l0_reverse");
+  }
+
+  @Test
+  void projectionMatchesPyTorchsProjSizeWithPackedUnsortedLengths() {
+    Map<String, Tensor> f = io.github.recurrent4j.testing.Fixtures.load("recurrent.safetensors");
+    Lstm lstm = new Lstm(3, 5, Lstm.Options.defaults().withProjection(3), new Rng(0));
+    assertThat(lstm.stateDict().keySet()).containsExactly("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+        "weight_hr_l0");
+    assertThat(lstm.stateDict().get("weight_hh_l0").shape()).containsExactly(20, 3);
+    Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
+    for (Parameter p : lstm.parameters()) {
+      weights.put(p.name(), io.github.recurrent4j.testing.Fixtures.get(f, "lstm_proj", p.name()));
+    }
+    lstm.loadStateDict(weights);
+    RecurrentParityTest.assertMatchesFixture(f, "lstm_proj", lstm, true);
+  }
+
+  @Test
+  void projectionPassesGradientChecksAlsoWithPeepholesStackedAndBothWays() {
+    RecurrentGradientTest.check(rng -> new Lstm(3, 5, Lstm.Options.defaults().withProjection(2), rng), true);
+    RecurrentGradientTest.check(rng -> new Lstm(3, 4,
+        Lstm.Options.defaults().withProjection(3).withPeepholes(true), rng), true);
+    Rng rng = new Rng(12);
+    StackedRnn stack = new StackedRnn(new Lstm(3, 4, Lstm.Options.defaults().withProjection(2), rng), 2, true, 0f, rng);
+    Tensor x = io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(2, 3, 3), 0, 1, rng);
+    assertThat(stack.forward(x, new int[] {3, 1}, null).shape()).containsExactly(2, 3, 4);
+    io.github.recurrent4j.check.GradientCheck.check(SequentialTest.withLengths(stack, x, new int[] {3, 1}),
+        io.github.recurrent4j.check.GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void projectedStreamsMatchTheSequenceForward() {
+    Lstm lstm = new Lstm(3, 6, Lstm.Options.defaults().withProjection(2), new Rng(13));
+    Tensor x = io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(1, 4, 3), 0, 1, new Rng(14));
+    float[] whole = lstm.infer(x, null, null).output().data();
+    RecurrentStream stream = lstm.newStream();
+    for (int t = 0; t < 4; t++) {
+      float[] h = stream.step(java.util.Arrays.copyOfRange(x.data(), 3 * t, 3 * t + 3));
+      io.github.recurrent4j.testing.Assertions2.assertClose("step " + t, h,
+          java.util.Arrays.copyOfRange(whole, 2 * t, 2 * t + 2), 1e-6, 1e-5);
+    }
+  }
+
+  @Test
+  void projectionMustBeSmallerThanTheHiddenSize() {
+    assertThatThrownBy(() -> new Lstm(3, 4, Lstm.Options.defaults().withProjection(4), new Rng(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Lstm: projectionSize must be smaller than hiddenSize (4), got 4");
+    assertThatThrownBy(() -> Lstm.Options.defaults().withProjection(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Lstm.Options: projectionSize must be >= 0 (0 for none), got -1");
   }
 }

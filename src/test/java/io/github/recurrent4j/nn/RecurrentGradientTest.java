@@ -19,10 +19,11 @@ class RecurrentGradientTest {
    */
   static GradientCheck.Function asFunction(RecurrentLayer layer, Tensor x, int[] lengths, boolean cell, Rng rng) {
     int b = x.dim(0);
-    int h = layer.hiddenSize();
+    int h = layer.outputSize(); // the width of h (a projection's size)
+    int c = layer.hiddenSize(); // the width of the cell state
     Parameter input = new Parameter("input", x);
     Parameter h0 = new Parameter("h0", Init.normal(Tensor.zeros(1, b, h), 0, 0.5, rng));
-    Parameter c0 = cell ? new Parameter("c0", Init.normal(Tensor.zeros(1, b, h), 0, 0.5, rng)) : null;
+    Parameter c0 = cell ? new Parameter("c0", Init.normal(Tensor.zeros(1, b, c), 0, 0.5, rng)) : null;
     List<Parameter> variables = new ArrayList<>(List.of(input, h0));
     if (cell) {
       variables.add(c0);
@@ -51,11 +52,10 @@ class RecurrentGradientTest {
       @Override
       public void backward(Tensor g) {
         int ySize = x.dim(0) * x.dim(1) * h;
-        int stateSize = b * h;
         float[] all = g.data();
         Tensor dy = Tensor.of(java.util.Arrays.copyOfRange(all, 0, ySize), x.dim(0), x.dim(1), h);
-        Tensor dhn = Tensor.of(java.util.Arrays.copyOfRange(all, ySize, ySize + stateSize), 1, b, h);
-        Tensor dcn = cell ? Tensor.of(java.util.Arrays.copyOfRange(all, ySize + stateSize, ySize + 2 * stateSize), 1, b, h)
+        Tensor dhn = Tensor.of(java.util.Arrays.copyOfRange(all, ySize, ySize + b * h), 1, b, h);
+        Tensor dcn = cell ? Tensor.of(java.util.Arrays.copyOfRange(all, ySize + b * h, ySize + b * h + b * c), 1, b, c)
             : null;
         Tensor dx = layer.backward(dy, new RnnState(dhn, dcn));
         add(input.grad(), dx);
