@@ -327,6 +327,28 @@ def gru_reset_before_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def adam_cases():
+    """torch.optim.Adam trajectories in float32: a parameter, five gradients, the parameter after each step."""
+    out = {}
+    gen = torch.Generator().manual_seed(9)
+    cases = [("adam_default", {}), ("adam_amsgrad_decay", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+             ("adam_betas", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-6})]
+    for name, options in cases:
+        p = torch.nn.Parameter(torch.randn(4, 7, generator=gen))
+        opt = torch.optim.Adam([p], **options)
+        out[f"{name}.initial"] = p.detach().clone()
+        grads, params = [], []
+        for _ in range(5):
+            g = torch.randn(4, 7, generator=gen) * 0.3
+            p.grad = g.clone()
+            opt.step()
+            grads.append(g)
+            params.append(p.detach().clone())
+        out[f"{name}.grads"] = torch.stack(grads)
+        out[f"{name}.params"] = torch.stack(params)
+    return out
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -356,6 +378,7 @@ def main():
     write_safetensors(os.path.join(OUT, "cells.safetensors"), cell_cases(), meta)
     write_safetensors(os.path.join(OUT, "jordan.safetensors"), jordan_cases(), meta)
     write_safetensors(os.path.join(OUT, "gru_reset_before.safetensors"), gru_reset_before_cases(), meta)
+    write_safetensors(os.path.join(OUT, "adam.safetensors"), adam_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -1,0 +1,63 @@
+package io.github.recurrent4j.loss;
+
+import io.github.recurrent4j.tensor.Tensor;
+
+/**
+ * {@code torch.nn.MSELoss}: {@code loss = mean((prediction - target)²)} (or the sum), summed in
+ * double; {@link #backward()} gives d(loss)/d(prediction) from the last {@link #forward}.
+ */
+public final class MeanSquaredError {
+  /** Mean over all elements (PyTorch's default) or their sum. */
+  public enum Reduction { MEAN, SUM }
+
+  private final Reduction reduction;
+  private Tensor prediction;
+  private Tensor target;
+
+  public MeanSquaredError() {
+    this(Reduction.MEAN);
+  }
+
+  public MeanSquaredError(Reduction reduction) {
+    if (reduction == null) {
+      throw new IllegalArgumentException("MeanSquaredError: reduction must not be null");
+    }
+    this.reduction = reduction;
+  }
+
+  /** The loss; a non-finite input gives a non-finite loss, which the caller should treat as an error. */
+  public double forward(Tensor prediction, Tensor target) {
+    if (prediction == null || target == null) {
+      throw new IllegalArgumentException("MeanSquaredError: prediction and target must not be null");
+    }
+    if (!prediction.hasShape(target.shape())) {
+      throw new IllegalArgumentException("MeanSquaredError: prediction of shape " + prediction.shapeString()
+          + " and target of shape " + target.shapeString() + " differ; nothing is broadcast");
+    }
+    double sum = 0;
+    float[] p = prediction.data();
+    float[] t = target.data();
+    for (int i = 0; i < p.length; i++) {
+      double d = (double) p[i] - t[i];
+      sum += d * d;
+    }
+    this.prediction = prediction;
+    this.target = target;
+    return reduction == Reduction.SUM ? sum : sum / Math.max(1, p.length);
+  }
+
+  /** d(loss)/d(prediction) = 2 (prediction - target) / n for the mean, without the 1/n for the sum. */
+  public Tensor backward() {
+    if (prediction == null) {
+      throw new IllegalStateException("MeanSquaredError: backward called before forward");
+    }
+    Tensor g = Tensor.zerosLike(prediction);
+    float[] p = prediction.data();
+    float[] t = target.data();
+    float scale = reduction == Reduction.SUM ? 2f : 2f / Math.max(1, p.length);
+    for (int i = 0; i < p.length; i++) {
+      g.data()[i] = scale * (p[i] - t[i]);
+    }
+    return g;
+  }
+}
