@@ -85,6 +85,74 @@ class RecurrentCellTest {
     }
   }
 
+  /** Three steps of a cell as one function of the inputs, the initial state and the weights. */
+  @ParameterizedTest
+  @ValueSource(strings = {"rnn_cell", "lstm_cell", "gru_cell"})
+  void gradientChecksThroughSeveralSteps(String name) {
+    Rng rng = new Rng(50);
+    RecurrentCell cell = switch (name) {
+      case "lstm_cell" -> new LstmCell(3, 4, rng);
+      case "gru_cell" -> new GruCell(3, 4, rng);
+      default -> new SimpleRnnCell(3, 4, SimpleRnn.Nonlinearity.TANH, rng);
+    };
+    boolean lstm = cell instanceof LstmCell;
+    int steps = 3;
+    Parameter xs = new Parameter("x", io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(steps, 2, 3), 0, 1, rng));
+    Parameter h0 = new Parameter("h0", io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(2, 4), 0, 0.5, rng));
+    Parameter c0 = new Parameter("c0", io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(2, 4), 0, 0.5, rng));
+    java.util.List<Parameter> variables = new java.util.ArrayList<>(java.util.List.of(xs, h0));
+    if (lstm) {
+      variables.add(c0);
+    }
+    variables.addAll(cell.parameters());
+    io.github.recurrent4j.check.GradientCheck.check(new io.github.recurrent4j.check.GradientCheck.Function() {
+      @Override
+      public java.util.List<Parameter> variables() {
+        return variables;
+      }
+
+      @Override
+      public Tensor forward() {
+        cell.clearSteps();
+        RnnState state = new RnnState(h0.value(), lstm ? c0.value() : null);
+        float[] out = new float[steps * 8 * (lstm ? 2 : 1)];
+        for (int t = 0; t < steps; t++) {
+          state = cell.forward(slice(xs.value(), t), state);
+          System.arraycopy(state.h().data(), 0, out, t * 8, 8);
+          if (lstm) {
+            System.arraycopy(state.c().data(), 0, out, (steps + t) * 8, 8);
+          }
+        }
+        return Tensor.of(out, out.length);
+      }
+
+      @Override
+      public void backward(Tensor g) {
+        Tensor carryH = Tensor.zeros(2, 4);
+        Tensor carryC = Tensor.zeros(2, 4);
+        for (int t = steps - 1; t >= 0; t--) {
+          Tensor dh = Tensor.of(Arrays.copyOfRange(g.data(), t * 8, t * 8 + 8), 2, 4);
+          add(dh, carryH);
+          Tensor dc = null;
+          if (lstm) {
+            dc = Tensor.of(Arrays.copyOfRange(g.data(), (steps + t) * 8, (steps + t) * 8 + 8), 2, 4);
+            add(dc, carryC);
+          }
+          RecurrentCell.Gradients step = cell.backward(new RnnState(dh, dc));
+          for (int i = 0; i < 6; i++) {
+            xs.grad().data()[t * 6 + i] += step.input().data()[i];
+          }
+          carryH = step.state().h();
+          carryC = lstm ? step.state().c() : carryC;
+        }
+        add(h0.grad(), carryH);
+        if (lstm) {
+          add(c0.grad(), carryC);
+        }
+      }
+    }, io.github.recurrent4j.check.GradientCheck.Options.defaults()).requirePassed();
+  }
+
   @Test
   void misuseIsReported() {
     LstmCell cell = new LstmCell(3, 4, new Rng(1));
