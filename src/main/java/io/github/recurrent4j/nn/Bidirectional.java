@@ -20,8 +20,9 @@ public final class Bidirectional implements StatefulSequenceLayer {
   /** How the two directions' outputs combine, as Keras' {@code merge_mode}. */
   public enum Merge { CONCAT, SUM, MUL, AVERAGE }
 
-  private final RecurrentLayer forwardLayer;
-  private final RecurrentLayer backwardLayer;
+  private final StatefulSequenceLayer forwardLayer;
+  private final StatefulSequenceLayer backwardLayer;
+  private final int stateWidth; // H of the (2, B, H) states
   private final Merge merge;
   private int[] lengths; // (B) of the last forward
   private Tensor yForward; // (B, T, H)
@@ -33,23 +34,28 @@ public final class Bidirectional implements StatefulSequenceLayer {
   }
 
   public Bidirectional(SequenceLayer forwardLayer, Merge merge, Rng rng) {
-    if (!(forwardLayer instanceof RecurrentLayer recurrent)) {
-      throw new IllegalArgumentException("Bidirectional: needs a recurrent layer (SimpleRnn, Lstm, Gru), got "
-          + forwardLayer);
-    }
     if (merge == null) {
       throw new IllegalArgumentException("Bidirectional: merge must not be null");
     }
-    this.forwardLayer = recurrent;
-    this.backwardLayer = recurrent.twin(recurrent.suffix() + "_reverse", rng);
+    if (forwardLayer instanceof RecurrentLayer recurrent) {
+      this.backwardLayer = recurrent.twin(recurrent.suffix() + "_reverse", rng);
+      this.stateWidth = recurrent.outputSize();
+    } else if (forwardLayer instanceof JordanRnn jordan) {
+      this.backwardLayer = jordan.twin(jordan.suffix() + "_reverse", rng);
+      this.stateWidth = jordan.outputSize();
+    } else {
+      throw new IllegalArgumentException("Bidirectional: needs a recurrent layer (SimpleRnn, JordanRnn, Lstm, Gru),"
+          + " got " + forwardLayer);
+    }
+    this.forwardLayer = (StatefulSequenceLayer) forwardLayer;
     this.merge = merge;
   }
 
-  public RecurrentLayer forwardLayer() {
+  public StatefulSequenceLayer forwardLayer() {
     return forwardLayer;
   }
 
-  public RecurrentLayer backwardLayer() {
+  public StatefulSequenceLayer backwardLayer() {
     return backwardLayer;
   }
 
@@ -70,10 +76,15 @@ public final class Bidirectional implements StatefulSequenceLayer {
    */
   public RecurrentLayer.Result infer(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
-    RecurrentLayer.Result f = forwardLayer.infer(x, lengths, init[0]);
+    RecurrentLayer.Result f = inferOf(forwardLayer, x, lengths, init[0]);
     int[] lens = lengthsOf(x, lengths);
-    RecurrentLayer.Result r = backwardLayer.infer(reverse(x, lens), lens, init[1]);
+    RecurrentLayer.Result r = inferOf(backwardLayer, reverse(x, lens), lens, init[1]);
     return new RecurrentLayer.Result(merge(f.output(), reverse(r.output(), lens)), stack(f.finalState(), r.finalState()));
+  }
+
+  private static RecurrentLayer.Result inferOf(StatefulSequenceLayer layer, Tensor x, int[] lengths, RnnState initial) {
+    return layer instanceof JordanRnn jordan ? jordan.infer(x, lengths, initial)
+        : ((RecurrentLayer) layer).infer(x, lengths, initial);
   }
 
   /** The final states, (2, B, H): the forward direction's at each row's last valid step, the reverse one's at step 0. */
@@ -202,8 +213,8 @@ public final class Bidirectional implements StatefulSequenceLayer {
       return new Tensor[2];
     }
     if (s.rank() != 3 || s.dim(0) != 2) {
-      throw new IllegalArgumentException(this + ": expected " + what + " of shape [2, batch, "
-          + forwardLayer.hiddenSize() + "], got " + s.shapeString());
+      throw new IllegalArgumentException(this + ": expected " + what + " of shape [2, batch, " + stateWidth
+          + "], got " + s.shapeString());
     }
     int half = s.size() / 2;
     return new Tensor[] {

@@ -36,17 +36,22 @@ public final class JordanRnn implements StatefulSequenceLayer {
   private final Parameter weightHy; // (O, H)
   private final Parameter biasHy; // (O)
 
-  // The last training forward.
-  private int batch;
-  private int steps;
-  private int[] lengths; // (B)
-  private Tensor input; // (B, T, I)
-  private float[] hidden; // (B, T, H) pre-activations, then h_t
-  private float[] yPrev; // (B, T, O) y_{t-1} of each step
-  private float[] y; // (B, T, O) outputs (zero past each length)
-  private float[] context; // (B, O) the running y
+  private final String suffix; // of every parameter name: "_l0", or "_l0_reverse" in a Bidirectional
+  private Pass last; // the last training forward
   private RnnState finalState;
   private RnnState initialGrad;
+
+  /** What one forward pass computes and its backward needs; infer makes its own and keeps none. */
+  private static final class Pass {
+    int batch;
+    int steps;
+    int[] lengths; // (B)
+    Tensor input; // (B, T, I)
+    float[] hidden; // (B, T, H) pre-activations, then h_t
+    float[] yPrev; // (B, T, O) y_{t-1} of each step
+    float[] y; // (B, T, O) outputs (zero past each length)
+    float[] context; // (B, O) the running y
+  }
 
   /** tanh output, initialised from the default generator (see {@link Rng#manualSeed}). */
   public JordanRnn(int inputSize, int hiddenSize, int outputSize) {
@@ -54,6 +59,11 @@ public final class JordanRnn implements StatefulSequenceLayer {
   }
 
   public JordanRnn(int inputSize, int hiddenSize, int outputSize, OutputActivation activation, Rng rng) {
+    this(inputSize, hiddenSize, outputSize, activation, "_l0", rng);
+  }
+
+  private JordanRnn(int inputSize, int hiddenSize, int outputSize, OutputActivation activation, String suffix,
+      Rng rng) {
     if (inputSize <= 0 || hiddenSize <= 0 || outputSize <= 0) {
       throw new IllegalArgumentException("JordanRnn: sizes must be positive, got inputSize=" + inputSize
           + ", hiddenSize=" + hiddenSize + ", outputSize=" + outputSize);
@@ -65,12 +75,13 @@ public final class JordanRnn implements StatefulSequenceLayer {
     this.hiddenSize = hiddenSize;
     this.outputSize = outputSize;
     this.activation = activation;
-    weightIh = new Parameter("weight_ih_l0", Init.pytorchRnn(Tensor.zeros(hiddenSize, inputSize), hiddenSize, rng));
-    biasIh = new Parameter("bias_ih_l0", Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
-    weightYh = new Parameter("weight_yh_l0", Init.pytorchRnn(Tensor.zeros(hiddenSize, outputSize), hiddenSize, rng));
-    biasYh = new Parameter("bias_yh_l0", Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
-    weightHy = new Parameter("weight_hy_l0", Init.pytorchRnn(Tensor.zeros(outputSize, hiddenSize), hiddenSize, rng));
-    biasHy = new Parameter("bias_hy_l0", Init.pytorchRnn(Tensor.zeros(outputSize), hiddenSize, rng));
+    this.suffix = suffix;
+    weightIh = new Parameter("weight_ih" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize, inputSize), hiddenSize, rng));
+    biasIh = new Parameter("bias_ih" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
+    weightYh = new Parameter("weight_yh" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize, outputSize), hiddenSize, rng));
+    biasYh = new Parameter("bias_yh" + suffix, Init.pytorchRnn(Tensor.zeros(hiddenSize), hiddenSize, rng));
+    weightHy = new Parameter("weight_hy" + suffix, Init.pytorchRnn(Tensor.zeros(outputSize, hiddenSize), hiddenSize, rng));
+    biasHy = new Parameter("bias_hy" + suffix, Init.pytorchRnn(Tensor.zeros(outputSize), hiddenSize, rng));
   }
 
   public int inputSize() {
@@ -92,23 +103,46 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    last = run(x, lengths, initial);
+    finalState = RnnState.of(Tensor.of(last.context.clone(), 1, last.batch, outputSize));
+    initialGrad = null;
+    return Tensor.of(last.y.clone(), last.batch, last.steps, outputSize);
+  }
+
+  /**
+   * The inference forward: the same numbers as {@link #forward(Tensor, int[], RnnState)}, keeping
+   * nothing, safe on many threads at once while nobody trains the layer.
+   */
+  public RecurrentLayer.Result infer(Tensor x, int[] lengths, RnnState initial) {
+    Pass p = run(x, lengths, initial);
+    return new RecurrentLayer.Result(Tensor.of(p.y, p.batch, p.steps, outputSize),
+        RnnState.of(Tensor.of(p.context, 1, p.batch, outputSize)));
+  }
+
+  private Pass run(Tensor x, int[] lengths, RnnState initial) {
     if (x == null || x.rank() != 3 || x.dim(2) != inputSize) {
       throw new IllegalArgumentException(this + ": expected input [batch, time, " + inputSize + "], got "
           + (x == null ? "null" : x.shapeString()));
     }
     int b = x.dim(0);
     int t = x.dim(1);
-    this.lengths = checkLengths(lengths, b, t);
+    Pass pass = new Pass();
+    int[] lens = checkLengths(lengths, b, t);
     Tensor y0 = checkState(initial, b, "initial state");
-    batch = b;
-    steps = t;
-    input = x;
+    pass.batch = b;
+    pass.steps = t;
+    pass.lengths = lens;
+    pass.input = x;
     int h = hiddenSize;
     int o = outputSize;
-    hidden = new float[b * t * h];
-    yPrev = new float[b * t * o];
-    y = new float[b * t * o];
-    context = y0 == null ? new float[b * o] : y0.data().clone();
+    float[] hidden = new float[b * t * h];
+    float[] yPrev = new float[b * t * o];
+    float[] y = new float[b * t * o];
+    float[] context = y0 == null ? new float[b * o] : y0.data().clone();
+    pass.hidden = hidden;
+    pass.yPrev = yPrev;
+    pass.y = y;
+    pass.context = context;
     // hidden = x · W_ihᵀ + b_ih + b_yh, all steps at once
     float[] bi = biasIh.value().data();
     float[] by = biasYh.value().data();
@@ -130,7 +164,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
       // hidden[:, t] += y_{t-1} · W_yhᵀ
       Gemm.gemm(false, true, b, h, o, 1f, context, 0, o, weightYh.value().data(), 0, o, 1f, hidden, step * h, t * h);
       for (int row = 0; row < b; row++) {
-        if (step < this.lengths[row]) {
+        if (step < lens[row]) {
           int at = (row * t + step) * h;
           k.tanh(hidden, at, hidden, at, h);
           System.arraycopy(bo, 0, y, (row * t + step) * o, o);
@@ -141,7 +175,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
           t * o);
       for (int row = 0; row < b; row++) {
         int at = (row * t + step) * o;
-        if (step < this.lengths[row]) {
+        if (step < lens[row]) {
           activate(k, y, at);
           System.arraycopy(y, at, context, row * o, o);
         } else {
@@ -149,9 +183,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
         }
       }
     }
-    finalState = RnnState.of(Tensor.of(context.clone(), 1, b, o));
-    initialGrad = null;
-    return Tensor.of(y.clone(), b, t, o);
+    return pass;
   }
 
   private void activate(Kernels k, float[] v, int at) {
@@ -173,11 +205,16 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor backward(Tensor dy, RnnState gradFinal) {
-    if (input == null) {
+    if (last == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }
-    int b = batch;
-    int t = steps;
+    int b = last.batch;
+    int t = last.steps;
+    int[] lengths = last.lengths;
+    float[] hidden = last.hidden;
+    float[] yPrev = last.yPrev;
+    float[] y = last.y;
+    Tensor input = last.input;
     int h = hiddenSize;
     int o = outputSize;
     if (dy == null || !dy.hasShape(b, t, o)) {
@@ -296,6 +333,15 @@ public final class JordanRnn implements StatefulSequenceLayer {
           + ", " + outputSize + "], got " + s.shapeString());
     }
     return s;
+  }
+
+  /** The same network with fresh weights, its parameter names ending in {@code suffix}. */
+  JordanRnn twin(String newSuffix, Rng rng) {
+    return new JordanRnn(inputSize, hiddenSize, outputSize, activation, newSuffix, rng);
+  }
+
+  String suffix() {
+    return suffix;
   }
 
   @Override

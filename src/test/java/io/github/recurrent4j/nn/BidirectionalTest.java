@@ -100,4 +100,23 @@ class BidirectionalTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Bidirectional(Lstm(input=2, hidden=3), sum): expected gradOutput of shape [2, 4, 3], got [2, 4, 6]");
   }
+
+  @Test
+  void wrapsAJordanNetworkToo() {
+    Rng rng = new Rng(23);
+    Bidirectional layer = new Bidirectional(new JordanRnn(3, 4, 2, JordanRnn.OutputActivation.TANH, rng),
+        Bidirectional.Merge.CONCAT, rng);
+    assertThat(layer.stateDict()).containsKeys("weight_yh_l0", "weight_yh_l0_reverse");
+    Tensor x = Init.normal(Tensor.zeros(3, 4, 3), 0, 1, rng);
+    int[] lengths = {4, 0, 2};
+    Tensor y = layer.forward(x, lengths);
+    assertThat(y.shape()).containsExactly(3, 4, 4);
+    assertThat(layer.infer(x, lengths, null).output().data()).containsExactly(y.data());
+    GradientCheck.check(SequentialTest.withLengths(layer, x, lengths), GradientCheck.Options.defaults())
+        .requirePassed();
+    assertThatThrownBy(() -> new Bidirectional(new Sequential(new Linear(2, 2, true, rng))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Bidirectional: needs a recurrent layer (SimpleRnn, JordanRnn, Lstm, Gru), got"
+            + " Sequential[Linear(in=2, out=2)]");
+  }
 }
