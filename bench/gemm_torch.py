@@ -5,30 +5,10 @@ the thread count, because Debian's torch does its matrix multiplies in OpenBLAS,
 torch.set_num_threads does not control.
 """
 import argparse
-import statistics
-import time
 
 import torch
 
-
-def median_seconds(body, warmup, repeats, batch_seconds):
-    end = time.perf_counter() + warmup
-    calls = 0
-    start = time.perf_counter()
-    while True:
-        body()
-        calls += 1
-        if time.perf_counter() >= end:
-            break
-    per_call = (time.perf_counter() - start) / calls
-    batch = max(1, int(batch_seconds / max(per_call, 1e-9)))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(batch):
-            body()
-        times.append((time.perf_counter() - t0) / batch)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 def main():

@@ -236,6 +236,16 @@ def cell_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def record(out, name, params, **tensors):
+    """Stores a case's tensors as name.key, and each parameter with its gradient as name.p and name.grad_p."""
+    for key, value in tensors.items():
+        if value is not None:
+            out[f"{name}.{key}"] = value
+    for pname, p in params.items():
+        out[f"{name}.{pname}"] = p
+        out[f"{name}.grad_{pname}"] = p.grad
+
+
 def jordan_cases():
     """The Jordan network written out in torch with autograd (PyTorch has no such module):
     h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh), y_t = act(W_hy h_t + b_hy), with lengths
@@ -267,19 +277,9 @@ def jordan_cases():
         dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
         dyn = f32(torch.randn(1, batch, outsz, generator=gen, dtype=torch.float64))
         ((output * dy).sum() + (y.unsqueeze(0) * dyn).sum()).backward()
-        out[f"{name}.input"] = x
-        out[f"{name}.y0"] = y0
-        out[f"{name}.output"] = output
-        out[f"{name}.y_n"] = y.unsqueeze(0)
-        out[f"{name}.grad_output"] = dy
-        out[f"{name}.grad_y_n"] = dyn
-        out[f"{name}.grad_input"] = x.grad
-        out[f"{name}.grad_y0"] = y0.grad
-        if lengths is not None:
-            out[f"{name}.lengths"] = torch.tensor(lengths, dtype=torch.float64)
-        for pname, p in params.items():
-            out[f"{name}.{pname}"] = p
-            out[f"{name}.grad_{pname}"] = p.grad
+        record(out, name, params, input=x, y0=y0, output=output, y_n=y.unsqueeze(0), grad_output=dy, grad_y_n=dyn,
+               grad_input=x.grad, grad_y0=y0.grad,
+               lengths=torch.tensor(lengths, dtype=torch.float64) if lengths is not None else None)
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
@@ -312,18 +312,8 @@ def gru_reset_before_cases():
         dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
         dhn = f32(torch.randn(1, batch, hid, generator=gen, dtype=torch.float64))
         ((output * dy).sum() + (h.unsqueeze(0) * dhn).sum()).backward()
-        out[f"{name}.input"] = x
-        out[f"{name}.h0"] = h0
-        out[f"{name}.output"] = output
-        out[f"{name}.h_n"] = h.unsqueeze(0)
-        out[f"{name}.grad_output"] = dy
-        out[f"{name}.grad_h_n"] = dhn
-        out[f"{name}.grad_input"] = x.grad
-        out[f"{name}.grad_h0"] = h0.grad
-        out[f"{name}.lengths"] = torch.tensor(lengths, dtype=torch.float64)
-        for pname, p in params.items():
-            out[f"{name}.{pname}"] = p
-            out[f"{name}.grad_{pname}"] = p.grad
+        record(out, name, params, input=x, h0=h0, output=output, h_n=h.unsqueeze(0), grad_output=dy, grad_h_n=dhn,
+               grad_input=x.grad, grad_h0=h0.grad, lengths=torch.tensor(lengths, dtype=torch.float64))
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 

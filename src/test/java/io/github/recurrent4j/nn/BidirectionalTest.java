@@ -43,28 +43,8 @@ class BidirectionalTest {
     Bidirectional layer = new Bidirectional(new Lstm(3, 4, rng), merge, rng);
     Tensor x = Init.normal(Tensor.zeros(3, 4, 3), 0, 1, rng);
     int[] lengths = {4, 0, 2};
-    Parameter input = new Parameter("input", x);
-    List<Parameter> variables = new java.util.ArrayList<>(List.of(input));
-    variables.addAll(layer.parameters());
-    GradientCheck.check(new GradientCheck.Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        return layer.forward(x, lengths);
-      }
-
-      @Override
-      public void backward(Tensor g) {
-        Tensor dx = layer.backward(g);
-        for (int i = 0; i < dx.size(); i++) {
-          input.grad().data()[i] += dx.data()[i];
-        }
-      }
-    }, GradientCheck.Options.defaults()).requirePassed();
+    GradientCheck.check(SequentialTest.withLengths(layer, x, lengths), GradientCheck.Options.defaults())
+        .requirePassed();
   }
 
   @Test
