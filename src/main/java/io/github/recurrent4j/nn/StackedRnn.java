@@ -55,6 +55,65 @@ public final class StackedRnn implements StatefulSequenceLayer {
     this.levels = List.copyOf(built);
   }
 
+  /**
+   * A stream for step-by-step inference over one sequence, level feeding level without dropout;
+   * each step allocates nothing. A bidirectional stack cannot stream: its reverse direction needs
+   * the rest of the sequence.
+   */
+  public Stream newStream() {
+    if (directions != 1) {
+      throw new IllegalStateException(this + ": a bidirectional stack cannot stream; its reverse direction reads the"
+          + " sequence from the end");
+    }
+    RecurrentStream[] streams = new RecurrentStream[levels.size()];
+    for (int k = 0; k < streams.length; k++) {
+      streams[k] = ((RecurrentLayer) levels.get(k)).newStream();
+    }
+    return new Stream(streams);
+  }
+
+  /** Streams of the levels of a one-direction stack, chained; see {@link #newStream()}. */
+  public final class Stream {
+    private final RecurrentStream[] streams;
+
+    private Stream(RecurrentStream[] streams) {
+      this.streams = streams;
+    }
+
+    /** Feeds one input vector and returns the top level's h_t: its own array, valid until the next call. */
+    public float[] step(float[] x) {
+      float[] h = x;
+      for (RecurrentStream stream : streams) {
+        h = stream.step(h);
+      }
+      return h;
+    }
+
+    /** Back to the zero state. */
+    public void reset() {
+      for (RecurrentStream stream : streams) {
+        stream.reset();
+      }
+    }
+
+    /** Sets the state, [L, 1, H] (c too for an LSTM); null means zeros. */
+    public void reset(RnnState state) {
+      RnnState[] parts = split(state, 1, "stream state");
+      for (int k = 0; k < streams.length; k++) {
+        streams[k].reset(parts[k]);
+      }
+    }
+
+    /** A copy of the current state, [L, 1, H]. */
+    public RnnState state() {
+      List<RnnState> states = new ArrayList<>();
+      for (RecurrentStream stream : streams) {
+        states.add(stream.state());
+      }
+      return concat(states);
+    }
+  }
+
   /** Restarts the dropout masks' generator from {@code seed}: the next forwards draw the same masks again. */
   public void reseedDropout(long seed) {
     dropoutRng = new Rng(seed);

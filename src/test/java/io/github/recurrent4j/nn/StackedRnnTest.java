@@ -89,6 +89,25 @@ class StackedRnnTest {
   }
 
   @Test
+  void aStackStreamsStepByStepLikeItsWholeSequenceInference() {
+    Rng rng = new Rng(14);
+    StackedRnn stack = new StackedRnn(new Lstm(3, 5, rng), 2, false, 0.3f, rng);
+    Tensor x = Init.normal(Tensor.zeros(1, 6, 3), 0, 1, rng);
+    RecurrentLayer.Result whole = stack.infer(x, null, null);
+    StackedRnn.Stream stream = stack.newStream();
+    for (int t = 0; t < 6; t++) {
+      float[] h = stream.step(java.util.Arrays.copyOfRange(x.data(), 3 * t, 3 * t + 3));
+      io.github.recurrent4j.testing.Assertions2.assertClose("step " + t, h,
+          java.util.Arrays.copyOfRange(whole.output().data(), 5 * t, 5 * t + 5), 1e-6, 1e-5);
+    }
+    io.github.recurrent4j.testing.Assertions2.assertClose("state", stream.state().c(), whole.finalState().c(), 1e-6,
+        1e-5);
+    assertThatThrownBy(() -> new StackedRnn(new Gru(3, 4, rng), 2, true, 0f, rng).newStream())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("a bidirectional stack cannot stream");
+  }
+
+  @Test
   void misuseIsReported() {
     Rng rng = new Rng(1);
     assertThatThrownBy(() -> new StackedRnn(new Lstm(3, 4, rng), 0, false, 0f, rng))
