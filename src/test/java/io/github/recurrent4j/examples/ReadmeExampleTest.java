@@ -43,5 +43,14 @@ class ReadmeExampleTest {
     assertThat(dInitial.h().shape()).containsExactly(1, 2, 16);
     assertThat(served.data()).containsExactly(y.data());
     assertThat(new Bidirectional(lstm).stateDict()).containsKey("weight_ih_l0_reverse");
+    Rng rng = new Rng(3);
+    io.github.recurrent4j.nn.StackedRnn stacked = new io.github.recurrent4j.nn.StackedRnn(new Lstm(8, 16, rng), 2, true,
+        0.1f, rng);
+    // The keys of torch.nn.LSTM(8, 16, num_layers=2, bidirectional=True).state_dict(), in its order.
+    assertThat(stacked.stateDict().keySet()).containsExactly("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+        "bias_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+        "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse",
+        "bias_ih_l1_reverse", "bias_hh_l1_reverse");
+    assertThat(stacked.stateDict().get("weight_ih_l1").shape()).containsExactly(64, 32);
   }
 }
