@@ -339,6 +339,104 @@ def adam_cases():
     return out
 
 
+OPTIMIZER_CONFIGS = {
+    "sgd": ("SGD", {"lr": 0.1}),
+    "sgd_momentum_decay": ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    "sgd_nesterov": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    "adam": ("Adam", {"lr": 0.01}),
+    "adam_amsgrad_decay": ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
+    "adamw": ("AdamW", {"lr": 0.01}),
+    "adamw_amsgrad_decay": ("AdamW", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    "rmsprop": ("RMSprop", {"lr": 0.01}),
+    "rmsprop_centered_momentum": ("RMSprop", {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.9,
+                                              "weight_decay": 0.01}),
+    "adagrad": ("Adagrad", {"lr": 0.1}),
+    "adagrad_decays": ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.01,
+                                   "initial_accumulator_value": 0.1}),
+}
+
+
+def optimizer_cases():
+    """20 steps of each torch.optim configuration on a small model (Linear 4 -> 3, MSE on fixed
+    data), in float32 as training runs: the weights and bias after every step."""
+    gen = torch.Generator().manual_seed(10)
+    x = torch.randn(8, 4, generator=gen)
+    y = torch.randn(8, 3, generator=gen)
+    w0 = torch.randn(3, 4, generator=gen) * 0.5
+    b0 = torch.randn(3, generator=gen) * 0.1
+    out = {"data.x": x, "data.y": y, "data.weight": w0, "data.bias": b0}
+    for name, (cls, options) in OPTIMIZER_CONFIGS.items():
+        layer = torch.nn.Linear(4, 3)
+        with torch.no_grad():
+            layer.weight.copy_(w0)
+            layer.bias.copy_(b0)
+        opt = getattr(torch.optim, cls)(layer.parameters(), **options)
+        weights, biases = [], []
+        for _ in range(20):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(layer(x), y).backward()
+            opt.step()
+            weights.append(layer.weight.detach().clone())
+            biases.append(layer.bias.detach().clone())
+        out[f"{name}.weights"] = torch.stack(weights)
+        out[f"{name}.biases"] = torch.stack(biases)
+    return out
+
+
+def loss_cases():
+    """Every loss's value and gradient in float64, stored as float32."""
+    out = {}
+    gen = torch.Generator().manual_seed(11)
+    f = torch.nn.functional
+    logits = f32(torch.randn(6, 5, generator=gen, dtype=torch.float64) * 3).requires_grad_(True)
+    targets = torch.tensor([0, 4, 2, 2, 1, 3])
+    cases = [("ce_mean", {}, targets), ("ce_sum", {"reduction": "sum"}, targets),
+             ("ce_ignore_smooth", {"ignore_index": 2, "label_smoothing": 0.1}, targets)]
+    for name, options, t in cases:
+        logits.grad = None
+        loss = f.cross_entropy(logits, t, **options)
+        loss.backward()
+        out[f"{name}.logits"] = logits.detach().clone()
+        out[f"{name}.targets"] = t.to(torch.float64)
+        out[f"{name}.loss"] = loss.detach().reshape(1)
+        out[f"{name}.grad"] = logits.grad.clone()
+    # per step [B, T, C] with lengths: torch has no lengths, so positions past a length are ignored
+    seq = f32(torch.randn(3, 4, 5, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    seq_targets = torch.randint(0, 5, (3, 4), generator=gen)
+    lengths = [4, 1, 3]
+    masked = seq_targets.clone()
+    for b, n in enumerate(lengths):
+        masked[b, n:] = -100
+    loss = f.cross_entropy(seq.reshape(-1, 5), masked.reshape(-1), label_smoothing=0.05)
+    loss.backward()
+    out["ce_steps.logits"] = seq.detach()
+    out["ce_steps.targets"] = seq_targets.to(torch.float64)
+    out["ce_steps.lengths"] = torch.tensor(lengths, dtype=torch.float64)
+    out["ce_steps.loss"] = loss.detach().reshape(1)
+    out["ce_steps.grad"] = seq.grad
+    # binary cross-entropy from logits, including logits far out
+    bl = f32(torch.tensor([[-30.0, -2.0, 0.0, 1.5], [4.0, 50.0, -0.3, 8.0]], dtype=torch.float64)).requires_grad_(True)
+    by = torch.tensor([[0.0, 1.0, 0.5, 1.0], [0.0, 1.0, 0.2, 0.0]], dtype=torch.float64)
+    loss = f.binary_cross_entropy_with_logits(bl, by)
+    loss.backward()
+    out["bce.logits"] = bl.detach()
+    out["bce.targets"] = by
+    out["bce.loss"] = loss.detach().reshape(1)
+    out["bce.grad"] = bl.grad
+    # clip_grad_norm_ over two parameters
+    p1 = torch.nn.Parameter(torch.zeros(3, 2))
+    p2 = torch.nn.Parameter(torch.zeros(4))
+    p1.grad = torch.randn(3, 2, generator=gen)
+    p2.grad = torch.randn(4, generator=gen)
+    out["clip.grad1"] = p1.grad.clone()
+    out["clip.grad2"] = p2.grad.clone()
+    norm = torch.nn.utils.clip_grad_norm_([p1, p2], 0.5)
+    out["clip.norm"] = norm.reshape(1)
+    out["clip.clipped1"] = p1.grad
+    out["clip.clipped2"] = p2.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -369,6 +467,8 @@ def main():
     write_safetensors(os.path.join(OUT, "jordan.safetensors"), jordan_cases(), meta)
     write_safetensors(os.path.join(OUT, "gru_reset_before.safetensors"), gru_reset_before_cases(), meta)
     write_safetensors(os.path.join(OUT, "adam.safetensors"), adam_cases(), meta)
+    write_safetensors(os.path.join(OUT, "optimizers.safetensors"), optimizer_cases(), meta)
+    write_safetensors(os.path.join(OUT, "losses.safetensors"), loss_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -7,9 +7,6 @@ import io.github.recurrent4j.tensor.Tensor;
  * double; {@link #backward()} gives d(loss)/d(prediction) from the last {@link #forward}.
  */
 public final class MeanSquaredError {
-  /** Mean over all elements (PyTorch's default) or their sum. */
-  public enum Reduction { MEAN, SUM }
-
   private final Reduction reduction;
   private Tensor prediction;
   private Tensor target;

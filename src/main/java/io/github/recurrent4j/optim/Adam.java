@@ -12,7 +12,7 @@ import java.util.List;
  *   p -= lr / (1 - β1^t) · m / (sqrt(v) / sqrt(1 - β2^t) + eps)
  * </pre>
  */
-public final class Adam extends Optimizer {
+public class Adam extends Optimizer {
   /**
    * @param lr the learning rate (PyTorch: 1e-3)
    * @param beta1 the first moment's decay (0.9)
@@ -55,7 +55,6 @@ public final class Adam extends Optimizer {
   private final float[][] m; // per parameter, its shape: the first moment
   private final float[][] v; // the second moment
   private final float[][] vMax; // the running maximum of v, with AMSGrad
-  private long step;
 
   public Adam(List<Parameter> parameters, Options options) {
     super(parameters);
@@ -63,15 +62,9 @@ public final class Adam extends Optimizer {
       throw new IllegalArgumentException("Adam: options must not be null");
     }
     this.options = options;
-    m = new float[parameters.size()][];
-    v = new float[parameters.size()][];
-    vMax = new float[parameters.size()][];
-    for (int i = 0; i < parameters.size(); i++) {
-      int n = parameters.get(i).size();
-      m[i] = new float[n];
-      v[i] = new float[n];
-      vMax[i] = options.amsgrad() ? new float[n] : null;
-    }
+    m = buffer("exp_avg", 0f);
+    v = buffer("exp_avg_sq", 0f);
+    vMax = options.amsgrad() ? buffer("max_exp_avg_sq", 0f) : null;
   }
 
   /** With PyTorch's defaults and the given learning rate. */
@@ -83,14 +76,16 @@ public final class Adam extends Optimizer {
     return options;
   }
 
-  /** The number of steps taken. */
-  public long steps() {
-    return step;
+  /** True for AdamW: the weight decay shrinks the parameter directly instead of joining the gradient. */
+  protected boolean decoupledWeightDecay() {
+    return false;
   }
 
   @Override
   public void step() {
-    step++;
+    long step = ++steps;
+    boolean decoupled = decoupledWeightDecay();
+    float shrink = (float) (1 - options.lr() * options.weightDecay()); // AdamW's p *= 1 - lr·λ
     float beta1 = (float) options.beta1();
     float beta2 = (float) options.beta2();
     float oneMinusBeta1 = (float) (1 - options.beta1()); // in double first, as PyTorch's Python floats
@@ -107,9 +102,12 @@ public final class Adam extends Optimizer {
       float[] g = parameters.get(i).grad().data();
       float[] mi = m[i];
       float[] vi = v[i];
-      float[] vm = vMax[i];
+      float[] vm = vMax == null ? null : vMax[i];
       for (int j = 0; j < p.length; j++) {
-        float grad = decay != 0f ? g[j] + decay * p[j] : g[j];
+        if (decoupled) {
+          p[j] *= shrink;
+        }
+        float grad = decay != 0f && !decoupled ? g[j] + decay * p[j] : g[j];
         mi[j] = mi[j] * beta1 + oneMinusBeta1 * grad;
         vi[j] = vi[j] * beta2 + oneMinusBeta2 * grad * grad;
         float second = vi[j];

@@ -14,7 +14,7 @@ class MeanSquaredErrorTest {
     MeanSquaredError mean = new MeanSquaredError();
     assertThat(mean.forward(p, t)).isEqualTo((0 + 4 + 1 + 0) / 4.0);
     assertThat(mean.backward().data()).containsExactly(0f, 1f, -0.5f, 0f); // 2 (p - t) / 4
-    MeanSquaredError sum = new MeanSquaredError(MeanSquaredError.Reduction.SUM);
+    MeanSquaredError sum = new MeanSquaredError(Reduction.SUM);
     assertThat(sum.forward(p, t)).isEqualTo(5.0);
     assertThat(sum.backward().data()).containsExactly(0f, 4f, -2f, 0f);
   }
