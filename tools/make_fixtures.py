@@ -437,6 +437,32 @@ def loss_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def schedule_cases():
+    """Learning rates after each scheduler step: StepLR, ExponentialLR, LinearLR warm-up followed by
+    CosineAnnealingLR (SequentialLR), and ReduceLROnPlateau on a fixed metric sequence."""
+    def rates(make, steps, metrics=None):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        scheduler = make(opt)
+        out = [opt.param_groups[0]["lr"]]
+        for i in range(steps):
+            opt.step()
+            scheduler.step(metrics[i]) if metrics is not None else scheduler.step()
+            out.append(opt.param_groups[0]["lr"])
+        return torch.tensor(out, dtype=torch.float64)
+    s = torch.optim.lr_scheduler
+    plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85, 0.7, 0.7, 0.7, 0.7]
+    return {
+        "step_lr": rates(lambda o: s.StepLR(o, step_size=3, gamma=0.5), 10),
+        "exponential_lr": rates(lambda o: s.ExponentialLR(o, gamma=0.9), 10),
+        "cosine_warmup": rates(lambda o: s.SequentialLR(o, [s.LinearLR(o, start_factor=0.1, total_iters=5),
+                                                            s.CosineAnnealingLR(o, T_max=15, eta_min=0.001)],
+                                                        milestones=[5]), 20),
+        "plateau": rates(lambda o: s.ReduceLROnPlateau(o, mode="min", factor=0.5, patience=2, cooldown=1), 16,
+                         plateau_metrics),
+        "plateau_metrics": torch.tensor(plateau_metrics, dtype=torch.float64),
+    }
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -469,6 +495,7 @@ def main():
     write_safetensors(os.path.join(OUT, "adam.safetensors"), adam_cases(), meta)
     write_safetensors(os.path.join(OUT, "optimizers.safetensors"), optimizer_cases(), meta)
     write_safetensors(os.path.join(OUT, "losses.safetensors"), loss_cases(), meta)
+    write_safetensors(os.path.join(OUT, "schedules.safetensors"), schedule_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -34,13 +34,14 @@ public final class AdaGrad extends Optimizer {
       throw new IllegalArgumentException("AdaGrad: options must not be null");
     }
     this.options = options;
+    this.lr = options.lr();
     sum = buffer("sum", (float) options.initialAccumulator());
   }
 
   @Override
   public void step() {
     long step = ++steps;
-    float clr = (float) (options.lr() / (1 + (step - 1) * options.lrDecay()));
+    float clr = (float) (lr / (1 + (step - 1) * options.lrDecay()));
     float decay = (float) options.weightDecay();
     float eps = (float) options.eps();
     for (int i = 0; i < parameters.size(); i++) {

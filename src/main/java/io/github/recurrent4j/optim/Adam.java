@@ -62,6 +62,7 @@ public class Adam extends Optimizer {
       throw new IllegalArgumentException("Adam: options must not be null");
     }
     this.options = options;
+    this.lr = options.lr();
     m = buffer("exp_avg", 0f);
     v = buffer("exp_avg_sq", 0f);
     vMax = options.amsgrad() ? buffer("max_exp_avg_sq", 0f) : null;
@@ -85,7 +86,7 @@ public class Adam extends Optimizer {
   public void step() {
     long step = ++steps;
     boolean decoupled = decoupledWeightDecay();
-    float shrink = (float) (1 - options.lr() * options.weightDecay()); // AdamW's p *= 1 - lr·λ
+    float shrink = (float) (1 - lr * options.weightDecay()); // AdamW's p *= 1 - lr·λ
     float beta1 = (float) options.beta1();
     float beta2 = (float) options.beta2();
     float oneMinusBeta1 = (float) (1 - options.beta1()); // in double first, as PyTorch's Python floats
@@ -95,7 +96,7 @@ public class Adam extends Optimizer {
     // PyTorch computes the bias corrections in double (Python floats) and applies them as float32 scalars.
     double biasCorrection1 = 1 - Math.pow(options.beta1(), step);
     double biasCorrection2 = 1 - Math.pow(options.beta2(), step);
-    float stepSize = (float) (options.lr() / biasCorrection1);
+    float stepSize = (float) (lr / biasCorrection1);
     float bc2Sqrt = (float) Math.sqrt(biasCorrection2);
     for (int i = 0; i < parameters.size(); i++) {
       float[] p = parameters.get(i).value().data();

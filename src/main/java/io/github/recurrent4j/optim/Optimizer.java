@@ -20,6 +20,7 @@ import java.util.Map;
 public abstract class Optimizer {
   protected final List<Parameter> parameters;
   protected long steps;
+  protected double lr; // the current learning rate; schedules change it
   private final Map<String, float[][]> buffers = new LinkedHashMap<>(); // name -> one array per parameter
 
   protected Optimizer(List<Parameter> parameters) {
@@ -48,6 +49,19 @@ public abstract class Optimizer {
   /** The parameters this optimizer updates. */
   public List<Parameter> parameters() {
     return parameters;
+  }
+
+  /** The current learning rate. */
+  public double learningRate() {
+    return lr;
+  }
+
+  /** Sets the learning rate for the next steps (what a schedule does). */
+  public void setLearningRate(double value) {
+    if (!(value >= 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(this + ": learning rate must be finite and >= 0, got " + value);
+    }
+    lr = value;
   }
 
   /** The number of steps taken. */

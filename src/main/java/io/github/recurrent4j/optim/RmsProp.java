@@ -41,6 +41,7 @@ public final class RmsProp extends Optimizer {
       throw new IllegalArgumentException("RmsProp: options must not be null");
     }
     this.options = options;
+    this.lr = options.lr();
     squareAvg = buffer("square_avg", 0f);
     gradAvg = options.centered() ? buffer("grad_avg", 0f) : null;
     momentumBuffer = options.momentum() > 0 ? buffer("momentum_buffer", 0f) : null;
@@ -49,7 +50,7 @@ public final class RmsProp extends Optimizer {
   @Override
   public void step() {
     steps++;
-    float lr = (float) options.lr();
+    float lr = (float) this.lr;
     float alpha = (float) options.alpha();
     float oneMinusAlpha = (float) (1 - options.alpha());
     float eps = (float) options.eps();

@@ -47,6 +47,7 @@ public final class Sgd extends Optimizer {
       throw new IllegalArgumentException("Sgd: options must not be null");
     }
     this.options = options;
+    this.lr = options.lr();
     this.momentumBuffer = options.momentum() > 0 ? buffer("momentum_buffer", 0f) : null;
   }
 
@@ -58,7 +59,7 @@ public final class Sgd extends Optimizer {
   public void step() {
     boolean first = steps == 0;
     steps++;
-    float lr = (float) options.lr();
+    float lr = (float) this.lr;
     float momentum = (float) options.momentum();
     float keep = (float) (1 - options.dampening());
     float decay = (float) options.weightDecay();
