@@ -121,6 +121,40 @@ public final class Rng {
     return radius * StrictMath.cos(angle);
   }
 
+  /**
+   * The generator's whole state as text, for checkpoints: {@link #restore} continues the sequence
+   * exactly where it stopped.
+   */
+  public String state() {
+    return Long.toHexString(s0) + "," + Long.toHexString(s1) + "," + Long.toHexString(s2) + ","
+        + Long.toHexString(s3) + "," + (hasSpareGaussian ? Long.toHexString(Double.doubleToRawLongBits(spareGaussian))
+        : "-");
+  }
+
+  /** Restores a state from {@link #state()}. */
+  public void restore(String state) {
+    String[] parts = state == null ? new String[0] : state.split(",");
+    if (parts.length != 5) {
+      throw new IllegalArgumentException("Rng.restore: expected 5 comma-separated fields, got '" + state + "'");
+    }
+    try {
+      long a = Long.parseUnsignedLong(parts[0], 16);
+      long b = Long.parseUnsignedLong(parts[1], 16);
+      long c = Long.parseUnsignedLong(parts[2], 16);
+      long d = Long.parseUnsignedLong(parts[3], 16);
+      boolean spare = !parts[4].equals("-");
+      double spareValue = spare ? Double.longBitsToDouble(Long.parseUnsignedLong(parts[4], 16)) : 0;
+      s0 = a;
+      s1 = b;
+      s2 = c;
+      s3 = d;
+      hasSpareGaussian = spare;
+      spareGaussian = spareValue;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Rng.restore: not a state from Rng.state(): '" + state + "'", e);
+    }
+  }
+
   /** A new generator seeded from this one; the two sequences are independent in practice. */
   public Rng split() {
     return new Rng(nextLong());
