@@ -69,11 +69,6 @@ public final class Gru extends RecurrentLayer {
   }
 
   @Override
-  protected RecurrentLayer twin(String suffix, Rng rng) {
-    return new Gru(inputSize, hiddenSize, resetBefore, suffix, rng);
-  }
-
-  @Override
   protected boolean foldsHiddenBias() {
     return false;
   }

@@ -175,11 +175,6 @@ public final class Lstm extends RecurrentLayer {
   }
 
   @Override
-  protected RecurrentLayer twin(String suffix, Rng rng) {
-    return new Lstm(inputSize, hiddenSize, options, suffix, rng);
-  }
-
-  @Override
   protected boolean hasCell() {
     return true;
   }

@@ -193,7 +193,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    * A new layer of the same kind and configuration with fresh weights, its parameter names ending in
    * {@code suffix}: the reverse direction of a {@link Bidirectional}.
    */
-  protected abstract RecurrentLayer twin(String suffix, Rng rng);
+  protected RecurrentLayer twin(String suffix, Rng rng) {
+    return withInput(inputSize, suffix, rng);
+  }
 
   /** True when this layer keeps a cell state {@code c} (LSTM). */
   protected boolean hasCell() {

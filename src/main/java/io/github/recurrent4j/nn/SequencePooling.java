@@ -1,7 +1,6 @@
 package io.github.recurrent4j.nn;
 
 import io.github.recurrent4j.tensor.Tensor;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -139,10 +138,5 @@ public final class SequencePooling implements SequenceLayer {
   @Override
   public String toString() {
     return "SequencePooling(" + mode.name().toLowerCase() + ")";
-  }
-
-  /** Exposed for tests: a copy of the steps MAX chose. */
-  int[] argmax() {
-    return argmax == null ? null : Arrays.copyOf(argmax, argmax.length);
   }
 }

@@ -40,11 +40,6 @@ public final class SimpleRnn extends RecurrentLayer {
     return new SimpleRnn(inputSize, hiddenSize, nonlinearity, suffix, rng);
   }
 
-  @Override
-  protected RecurrentLayer twin(String suffix, Rng rng) {
-    return new SimpleRnn(inputSize, hiddenSize, nonlinearity, suffix, rng);
-  }
-
   public Nonlinearity nonlinearity() {
     return nonlinearity;
   }
