@@ -64,6 +64,14 @@ public final class Gru extends RecurrentLayer {
   }
 
   @Override
+  protected void checkRecurrentDropout(double p) {
+    if (p > 0 && resetBefore) {
+      throw new IllegalArgumentException(this + ": recurrent dropout is not supported with the reset gate before the"
+          + " product");
+    }
+  }
+
+  @Override
   protected RecurrentLayer withInput(int inputSize, String suffix, Rng rng) {
     return new Gru(inputSize, hiddenSize, resetBefore, suffix, rng);
   }

@@ -39,6 +39,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   private final String suffix; // of every parameter name: "_l0", "_l1_reverse", "" for a cell
 
   private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
+  private float recurrentDropout; // p of the variational dropout on h_{t-1} → W_hh, 0 for none
+  private Rng dropoutRng; // draws one mask per sequence per training forward
   private RnnState initialGrad;
   private RnnState finalState;
 
@@ -59,6 +61,10 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     float[] output; // (B, T, P)
     float[] dGates; // (B, T, G·H) d(loss)/d(gate pre-activations), input side; allocated by backward
     float[] dh; // (B, P) d(loss)/d(h_t) flowing backwards; allocated by backward
+    float[] mask; // (B, P) recurrent dropout: one mask per sequence, 0 or 1/(1-p); null without dropout
+    float[] hIn; // (B, P) h ⊙ mask, what W_hh reads this step, with dropout
+    float[] hPrevIn; // (B, T, P) h_{t-1} ⊙ mask of each step, for dW_hh, with dropout
+    float[] dhRecurrent; // (B, P) dGatesHh[:, t] · W_hh before the mask, with dropout
 
     protected Run(int batch, int steps, int gateWidth, int stateWidth) {
       this.batch = batch;
@@ -93,6 +99,33 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     this.weightHh = new Parameter("weight_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh, outputSize), hiddenSize, rng));
     this.biasIh = new Parameter("bias_ih" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
     this.biasHh = new Parameter("bias_hh" + suffix, Init.pytorchRnn(Tensor.zeros(gh), hiddenSize, rng));
+  }
+
+  /**
+   * Variational recurrent dropout (Gal &amp; Ghahramani 2016, Keras' {@code recurrent_dropout}): in
+   * the training forward, h_{t-1} is multiplied by one mask per sequence, drawn once and reused at
+   * every step, where it enters W_hh: {@code W_hh (h_{t-1} ⊙ m)}, m in {0, 1/(1-p)}. Inference and
+   * streams use no mask. Returns this layer; p = 0 turns it off.
+   */
+  public RecurrentLayer withRecurrentDropout(double p, Rng rng) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException(this + ": recurrent dropout must be in [0, 1), got " + p);
+    }
+    if (p > 0 && rng == null) {
+      throw new IllegalArgumentException(this + ": recurrent dropout needs an rng");
+    }
+    checkRecurrentDropout(p);
+    recurrentDropout = (float) p;
+    dropoutRng = rng;
+    return this;
+  }
+
+  /** A cell that cannot take recurrent dropout says so here. */
+  protected void checkRecurrentDropout(double p) {}
+
+  /** The recurrent dropout probability, 0 when off. */
+  public double recurrentDropout() {
+    return recurrentDropout;
   }
 
   /** Weight initialisation schemes beyond PyTorch's default. */
@@ -181,6 +214,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return List.of(weightIh, weightHh, biasIh, biasHh);
   }
 
+  /** The recurrent dropout mask of the last training forward, (B, P), or null: for tests. */
+  float[] lastMask() {
+    return last == null || last.mask == null ? null : last.mask.clone();
+  }
+
   /** The suffix of every parameter name, e.g. {@code "_l0"}. */
   String suffix() {
     return suffix;
@@ -234,10 +272,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   protected void addHiddenProduct(Run r, float[] out, int outOff, int ldOut) {
     int gh = gateCount * hiddenSize;
+    float[] h = r.mask == null ? r.h : r.hIn;
     if (r.batch == 1) {
-      Kernels.active().rowDotRows(outputSize, gh, 1f, r.h, 0, weightHh.value().data(), 0, outputSize, out, outOff);
+      Kernels.active().rowDotRows(outputSize, gh, 1f, h, 0, weightHh.value().data(), 0, outputSize, out, outOff);
     } else {
-      Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, r.h, 0, outputSize, weightHh.value().data(), 0, outputSize,
+      Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, h, 0, outputSize, weightHh.value().data(), 0, outputSize,
           1f, out, outOff, ldOut);
     }
   }
@@ -288,6 +327,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     if (last == null || last.batch != b || last.steps != t) {
       last = newRun(b, t);
     }
+    drawMask(last);
     run(last, x, lens, initial);
     finalState = new RnnState(Tensor.of(last.h.clone(), 1, b, outputSize), cellFinal(last));
     initialGrad = null;
@@ -339,6 +379,26 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     stepForward(r, 0);
   }
 
+  /** Draws the run's recurrent dropout mask, one per sequence, or clears it without dropout. */
+  private void drawMask(Run r) {
+    if (recurrentDropout == 0f) {
+      r.mask = null;
+      return;
+    }
+    int n = r.batch * outputSize;
+    if (r.hIn == null || r.hIn.length != n) {
+      r.hIn = new float[n];
+      r.hPrevIn = new float[r.batch * r.steps * outputSize];
+      r.dhRecurrent = new float[n];
+    }
+    float keep = 1f - recurrentDropout;
+    float scale = 1f / keep;
+    r.mask = new float[n];
+    for (int i = 0; i < n; i++) {
+      r.mask[i] = dropoutRng.nextFloat() < keep ? scale : 0f;
+    }
+  }
+
   /** The forward pass into {@code r}; x, lengths and state already checked. */
   void run(Run r, Tensor x, int[] lens, RnnState initial) {
     int b = r.batch;
@@ -370,6 +430,14 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     for (int step = 0; step < t; step++) {
       for (int row = 0; row < b; row++) {
         System.arraycopy(r.h, row * outputSize, r.hPrev, (row * t + step) * outputSize, outputSize);
+      }
+      if (r.mask != null) {
+        for (int i = 0; i < r.hIn.length; i++) {
+          r.hIn[i] = r.h[i] * r.mask[i];
+        }
+        for (int row = 0; row < b; row++) {
+          System.arraycopy(r.hIn, row * outputSize, r.hPrevIn, (row * t + step) * outputSize, outputSize);
+        }
       }
       if (b > 0) {
         recurrentProduct(r, step);
@@ -436,10 +504,16 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
         }
       }
       stepBackward(r, step);
-      // dh_{t-1} += dGatesHh[:, t] · W_hh
-      if (b > 0) {
+      // dh_{t-1} += dGatesHh[:, t] · W_hh (⊙ the dropout mask)
+      if (b > 0 && r.mask == null) {
         Gemm.gemm(false, false, b, outputSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, outputSize,
             1f, dh, 0, outputSize);
+      } else if (b > 0) {
+        Gemm.gemm(false, false, b, outputSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, outputSize,
+            0f, r.dhRecurrent, 0, outputSize);
+        for (int i = 0; i < dh.length; i++) {
+          dh[i] += r.dhRecurrent[i] * r.mask[i];
+        }
       }
     }
     Tensor dx = Tensor.zeros(b, t, inputSize);
@@ -447,7 +521,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       // dW_ih += dGatesᵀ · x ; dW_hh += dGatesHhᵀ · h_prev ; dx = dGates · W_ih
       Gemm.gemm(true, false, gh, inputSize, b * t, 1f, r.dGates, 0, gh, r.input.data(), 0, inputSize, 1f,
           weightIh.grad().data(), 0, inputSize);
-      Gemm.gemm(true, false, gh, outputSize, b * t, 1f, dGh, 0, gh, r.hPrev, 0, outputSize, 1f,
+      float[] hSeen = r.mask == null ? r.hPrev : r.hPrevIn; // what W_hh read: h_{t-1}, masked with dropout
+      Gemm.gemm(true, false, gh, outputSize, b * t, 1f, dGh, 0, gh, hSeen, 0, outputSize, 1f,
           weightHh.grad().data(), 0, outputSize);
       Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
