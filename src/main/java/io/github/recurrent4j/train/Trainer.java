@@ -22,8 +22,8 @@ import java.util.Map;
  *
  * <p>{@link #checkpoint} writes the weights, the optimizer's state, the shuffling generator, the
  * schedule's position, the epoch and the step atomically (a crash leaves the previous file whole);
- * {@link #resume} restores them, and training then continues bit-identically. The model's own
- * random state (a dropout generator) is not part of the checkpoint.
+ * {@link #resume} restores them, and training then continues bit-identically. Generators the model
+ * draws from (dropout's) join the checkpoint through {@link #withRng}.
  *
  * @param <B> a batch, whatever the step function takes
  */
@@ -93,6 +93,7 @@ public final class Trainer<B> {
   private final Options options;
   private final Rng rng; // shuffles the batches
   private final List<Listener> listeners = new ArrayList<>();
+  private final Map<String, Rng> modelRngs = new LinkedHashMap<>();
   private Schedule schedule;
   private int epoch;
   private long step;
@@ -110,6 +111,15 @@ public final class Trainer<B> {
   /** A schedule stepped after every optimizer step. */
   public Trainer<B> withSchedule(Schedule value) {
     this.schedule = value;
+    return this;
+  }
+
+  /** A generator the model draws from (a dropout's), saved with checkpoints and restored on resume. */
+  public Trainer<B> withRng(String name, Rng generator) {
+    if (name == null || name.isEmpty() || generator == null) {
+      throw new IllegalArgumentException("Trainer.withRng: needs a name and a generator");
+    }
+    modelRngs.put(name, generator);
     return this;
   }
 
@@ -220,6 +230,7 @@ public final class Trainer<B> {
     if (schedule != null) {
       meta.put("schedule_steps", Long.toString(schedule.steps()));
     }
+    modelRngs.forEach((name, generator) -> meta.put("rng." + name, generator.state()));
     SafeTensors.write(path, tensors, meta);
   }
 
@@ -236,7 +247,9 @@ public final class Trainer<B> {
       }
     });
     Map<String, String> meta = c.metadata();
-    for (String key : List.of("epoch", "step", "rng", "learning_rate")) {
+    List<String> required = new ArrayList<>(List.of("epoch", "step", "rng", "learning_rate"));
+    modelRngs.keySet().forEach(name -> required.add("rng." + name));
+    for (String key : required) {
       if (!meta.containsKey(key)) {
         throw new IOException("Trainer.resume: " + path + " is not a checkpoint: no \"" + key + "\" in its metadata");
       }
@@ -250,5 +263,6 @@ public final class Trainer<B> {
     if (schedule != null && meta.containsKey("schedule_steps")) {
       schedule.restore(Long.parseLong(meta.get("schedule_steps")));
     }
+    modelRngs.forEach((name, generator) -> generator.restore(meta.get("rng." + name)));
   }
 }

@@ -50,7 +50,7 @@ class TrainerTest {
     return out;
   }
 
-  /** A fresh model, optimizer, schedule and trainer, all from fixed seeds. */
+  /** A fresh model (with dropout of both kinds), optimizer, schedule and trainer, all from fixed seeds. */
   static final class Setup {
     final Sequential model;
     final Adam adam;
@@ -59,10 +59,16 @@ class TrainerTest {
 
     Setup(int epochs) {
       Rng rng = new Rng(3);
-      model = new Sequential(new Lstm(2, 8, rng), SequencePooling.lastStep(), new Linear(8, 1, true, rng));
+      Rng dropout = new Rng(30);
+      Rng recurrentDropout = new Rng(31);
+      model = new Sequential(new Lstm(2, 8, rng).withRecurrentDropout(0.2, recurrentDropout),
+          new io.github.recurrent4j.nn.Dropout(0.1, dropout), SequencePooling.lastStep(), new Linear(8, 1, true, rng));
       adam = new Adam(model.parameters(), 0.01);
-      trainer = new Trainer<Batch>(model, adam, Trainer.Options.epochs(epochs).withClipNorm(1.0), new Rng(4))
-          .withSchedule(Schedule.cosineWithWarmup(adam, 3, 0.1, 40, 0.001));
+      // restoreBest off: a run cut at epoch 3 must checkpoint epoch 3's weights, not its best epoch's
+      trainer = new Trainer<Batch>(model, adam, new Trainer.Options(epochs, 1.0, false, 0, false), new Rng(4))
+          .withSchedule(Schedule.cosineWithWarmup(adam, 3, 0.1, 40, 0.001))
+          .withRng("dropout", dropout)
+          .withRng("recurrent_dropout", recurrentDropout);
     }
 
     double step(Batch b) {
