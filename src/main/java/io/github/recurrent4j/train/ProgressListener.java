@@ -60,8 +60,8 @@ public final class ProgressListener implements Trainer.Listener {
     if (terminal) {
       out.println();
     }
-    out.printf(Locale.ROOT, "epoch %d/%d done: train loss %.4f, validation %.4f%n", epoch, totalEpochs, trainLoss,
-        validationScore);
+    out.printf(Locale.ROOT, "epoch %d/%d done: train loss %.4f%s%n", epoch, totalEpochs, trainLoss,
+        Double.isNaN(validationScore) ? "" : String.format(Locale.ROOT, ", validation %.4f", validationScore));
   }
 
   private static String duration(double seconds) {

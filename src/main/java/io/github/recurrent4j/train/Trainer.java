@@ -44,6 +44,7 @@ public final class Trainer<B> {
   public interface Listener {
     default void onStep(int epoch, long step, double loss) {}
 
+    /** {@code validationScore} is NaN when the fit has no validation. */
     default void onEpoch(int epoch, double trainLoss, double validationScore) {}
   }
 
@@ -181,7 +182,7 @@ public final class Trainer<B> {
       losses.add(trainLoss);
       scores.add(score);
       for (Listener l : listeners) {
-        l.onEpoch(epoch, trainLoss, score);
+        l.onEpoch(epoch, trainLoss, validated ? score : Double.NaN);
       }
       boolean higher = validated && options.higherIsBetter();
       boolean better = bestEpoch < 0 || (higher ? score > best : score < best);

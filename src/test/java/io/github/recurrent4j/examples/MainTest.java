@@ -23,8 +23,24 @@ class MainTest {
   }
 
   @Test
-  void theDefaultDemoTrainsAndItsLossFalls() {
+  void theDefaultDemoComparesTheTaggersOnTheArticlesSentences() {
     Run r = run("--quick");
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("recurrent4j demo flights").contains("model").contains("span F1")
+        .contains("feed-forward (no context)").contains("Elman (SimpleRnn)").contains("Jordan (JordanRnn)")
+        .contains("bidirectional LSTM");
+    // The feed-forward tagger sees only the word, so it must tag taipei the same way in both sentences.
+    List<String> lines = r.out().lines().filter(l -> l.trim().startsWith("feed-forward:")).toList();
+    assertThat(lines).hasSize(2);
+    Matcher first = Pattern.compile("taipei(/\\S+)?").matcher(lines.get(0));
+    Matcher second = Pattern.compile("taipei(/\\S+)?").matcher(lines.get(1));
+    assertThat(first.find() && second.find()).isTrue();
+    assertThat(first.group()).isEqualTo(second.group());
+  }
+
+  @Test
+  void theTinyDemoTrainsAndItsLossFalls() {
+    Run r = run("tiny", "--quick");
     assertThat(r.status()).isZero();
     List<Double> losses = new ArrayList<>();
     Matcher m = Pattern.compile("loss (\\d+\\.\\d+)").matcher(r.out());
@@ -40,10 +56,10 @@ class MainTest {
   void helpListsTheDemosAndBadArgumentsSayWhatIsWrong() {
     Run help = run("--help");
     assertThat(help.status()).isZero();
-    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("tiny");
+    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("tiny");
     Run unknown = run("nope");
     assertThat(unknown.status()).isEqualTo(2);
-    assertThat(unknown.err()).contains("no demo named nope; demos: tiny");
+    assertThat(unknown.err()).contains("no demo named nope; demos: flights, tiny");
     Run badOption = run("--fast");
     assertThat(badOption.status()).isEqualTo(2);
     assertThat(badOption.err()).contains("unknown option --fast; see --help");
