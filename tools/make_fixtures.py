@@ -463,6 +463,51 @@ def schedule_cases():
     }
 
 
+def attention_cases():
+    """nn.MultiheadAttention(batch_first=True): self and cross attention, key padding by lengths, a
+    causal mask, 1, 2 and 4 heads. Outputs and weights of padded queries are zeroed (recurrent4j's
+    convention) and get no upstream gradient."""
+    out = {}
+    gen = torch.Generator().manual_seed(12)
+    cases = [("self_1head", 8, 1, 2, 5, 5, None, False), ("self_2heads_padding", 8, 2, 3, 6, 6, [6, 3, 4], False),
+             ("self_4heads_causal", 8, 4, 2, 5, 5, [5, 4], True), ("cross_2heads", 8, 2, 2, 3, 6, [6, 2], False)]
+    for name, e, h, b, tq, tk, lengths, causal in cases:
+        mha = torch.nn.MultiheadAttention(e, h, batch_first=True).double()
+        with torch.no_grad():
+            for p in mha.parameters():
+                p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
+        selfish = name.startswith("self")
+        q = f32(torch.randn(b, tq, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        k = q if selfish else f32(torch.randn(b, tk, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        v = q if selfish else f32(torch.randn(b, tk, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        key_lengths = lengths if lengths is not None else [tk] * b
+        query_lengths = key_lengths if selfish else [tq] * b
+        pad = torch.tensor([[j >= n for j in range(tk)] for n in key_lengths])
+        mask = torch.triu(torch.ones(tq, tk, dtype=torch.bool), diagonal=1) if causal else None
+        y, w = mha(q, k, v, key_padding_mask=pad, attn_mask=mask, need_weights=True, average_attn_weights=False)
+        qmask = torch.tensor([[i < n for i in range(tq)] for n in query_lengths], dtype=torch.float64)
+        y = y * qmask.unsqueeze(2)
+        w = w * qmask.unsqueeze(1).unsqueeze(3)
+        dy = f32(torch.randn(b, tq, e, generator=gen, dtype=torch.float64)) * qmask.unsqueeze(2)
+        (y * dy).sum().backward()
+        out[f"{name}.query"] = q
+        out[f"{name}.key"] = k
+        out[f"{name}.value"] = v
+        out[f"{name}.key_lengths"] = torch.tensor(key_lengths, dtype=torch.float64)
+        out[f"{name}.query_lengths"] = torch.tensor(query_lengths, dtype=torch.float64)
+        out[f"{name}.output"] = y
+        out[f"{name}.weights"] = w
+        out[f"{name}.grad_output"] = dy
+        out[f"{name}.grad_query"] = q.grad
+        if not selfish:
+            out[f"{name}.grad_key"] = k.grad
+            out[f"{name}.grad_value"] = v.grad
+        for pname, p in mha.named_parameters():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -496,6 +541,7 @@ def main():
     write_safetensors(os.path.join(OUT, "optimizers.safetensors"), optimizer_cases(), meta)
     write_safetensors(os.path.join(OUT, "losses.safetensors"), loss_cases(), meta)
     write_safetensors(os.path.join(OUT, "schedules.safetensors"), schedule_cases(), meta)
+    write_safetensors(os.path.join(OUT, "attention.safetensors"), attention_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)

@@ -1,0 +1,156 @@
+package io.github.recurrent4j.nn;
+
+import static io.github.recurrent4j.testing.Assertions2.assertClose;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.recurrent4j.check.GradientCheck;
+import io.github.recurrent4j.tensor.Init;
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import io.github.recurrent4j.testing.Fixtures;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** nn.MultiheadAttention(batch_first=True) from tools/make_fixtures.py, gradient checks and misuse. */
+class MultiHeadAttentionTest {
+  static final double ATOL = 2e-5;
+  static final double RTOL = 1e-4;
+  static final String[] PARAMS = {"in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"};
+
+  @ParameterizedTest
+  @ValueSource(strings = {"self_1head", "self_2heads_padding", "self_4heads_causal", "cross_2heads"})
+  void matchesPyTorch(String name) {
+    Map<String, Tensor> f = Fixtures.load("attention.safetensors");
+    Tensor inProj = Fixtures.get(f, name, "in_proj_weight");
+    int e = inProj.dim(1);
+    int heads = Fixtures.get(f, name, "weights").dim(1);
+    MultiHeadAttention mha = new MultiHeadAttention(e, heads, new Rng(0));
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    for (String p : PARAMS) {
+      weights.put(p, Fixtures.get(f, name, p));
+    }
+    mha.loadStateDict(weights);
+    boolean self = name.startsWith("self");
+    Tensor q = Fixtures.get(f, name, "query");
+    Tensor k = self ? q : Fixtures.get(f, name, "key");
+    Tensor v = self ? q : Fixtures.get(f, name, "value");
+    Tensor y = mha.forward(q, k, v, Fixtures.ids(f.get(name + ".query_lengths")),
+        Fixtures.ids(f.get(name + ".key_lengths")), name.contains("causal"));
+    assertClose(name + " output", y, Fixtures.get(f, name, "output"), ATOL, RTOL);
+    assertClose(name + " weights", mha.attentionWeights(false), Fixtures.get(f, name, "weights"), ATOL, RTOL);
+    Tensor dy = Fixtures.get(f, name, "grad_output");
+    if (self) {
+      assertClose(name + " grad_query", mha.backward(dy), Fixtures.get(f, name, "grad_query"), ATOL, RTOL);
+    } else {
+      Tensor[] grads = mha.backwardAll(dy);
+      assertClose(name + " grad_query", grads[0], Fixtures.get(f, name, "grad_query"), ATOL, RTOL);
+      assertClose(name + " grad_key", grads[1], Fixtures.get(f, name, "grad_key"), ATOL, RTOL);
+      assertClose(name + " grad_value", grads[2], Fixtures.get(f, name, "grad_value"), ATOL, RTOL);
+    }
+    for (Parameter p : mha.parameters()) {
+      assertClose(name + " grad_" + p.name(), p.grad(), Fixtures.get(f, name, "grad_" + p.name()), ATOL, RTOL);
+    }
+  }
+
+  @Test
+  void averagedWeightsAreTheMeanOverHeadsAndRowsSumToOneOverValidKeys() {
+    MultiHeadAttention mha = new MultiHeadAttention(8, 4, new Rng(3));
+    Tensor x = Init.normal(Tensor.zeros(2, 5, 8), 0, 1, new Rng(4));
+    mha.forward(x, x, x, new int[] {5, 3}, new int[] {5, 3}, true);
+    Tensor avg = mha.attentionWeights(true);
+    assertThat(avg.shape()).containsExactly(2, 5, 5);
+    float[] w = avg.data();
+    for (int b = 0; b < 2; b++) {
+      int length = b == 0 ? 5 : 3;
+      for (int i = 0; i < 5; i++) {
+        double sum = 0;
+        for (int j = 0; j < 5; j++) {
+          float value = w[(b * 5 + i) * 5 + j];
+          if (j > i || j >= length || i >= length) {
+            assertThat(value).as("masked (%d, %d, %d)", b, i, j).isZero();
+          }
+          sum += value;
+        }
+        assertThat(sum).as("row (%d, %d)", b, i).isCloseTo(i < length ? 1.0 : 0.0, org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+  }
+
+  @Test
+  void selfAttentionGradientsPassAFiniteDifferenceCheck() {
+    MultiHeadAttention mha = new MultiHeadAttention(6, 2, new Rng(11));
+    Tensor x = Init.normal(Tensor.zeros(2, 4, 6), 0, 1, new Rng(12));
+    GradientCheck.check(mha, x, GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void crossAttentionGradientsWithMasksPassAFiniteDifferenceCheck() {
+    MultiHeadAttention mha = new MultiHeadAttention(4, 2, new Rng(21));
+    Rng rng = new Rng(22);
+    Parameter q = new Parameter("query", Init.normal(Tensor.zeros(2, 3, 4), 0, 1, rng));
+    Parameter k = new Parameter("key", Init.normal(Tensor.zeros(2, 5, 4), 0, 1, rng));
+    Parameter v = new Parameter("value", Init.normal(Tensor.zeros(2, 5, 4), 0, 1, rng));
+    List<Parameter> variables = new ArrayList<>(List.of(q, k, v));
+    variables.addAll(mha.parameters());
+    GradientCheck.check(new GradientCheck.Function() {
+      @Override
+      public List<Parameter> variables() {
+        return variables;
+      }
+
+      @Override
+      public Tensor forward() {
+        return mha.forward(q.value(), k.value(), v.value(), new int[] {3, 2}, new int[] {5, 2}, false);
+      }
+
+      @Override
+      public void backward(Tensor g) {
+        Tensor[] grads = mha.backwardAll(g);
+        Parameter[] inputs = {q, k, v};
+        for (int i = 0; i < 3; i++) {
+          float[] into = inputs[i].grad().data();
+          for (int j = 0; j < into.length; j++) {
+            into[j] += grads[i].data()[j];
+          }
+        }
+      }
+    }, GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void misuseIsAClearError() {
+    assertThatThrownBy(() -> new MultiHeadAttention(6, 4))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("embedDim must be a positive multiple of numHeads, got embedDim=6, numHeads=4");
+    MultiHeadAttention mha = new MultiHeadAttention(4, 2, new Rng(1));
+    assertThatThrownBy(() -> mha.backward(Tensor.zeros(1, 2, 4)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("backward called before forward");
+    assertThatThrownBy(() -> mha.attentionWeights(true))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("attentionWeights() called before forward");
+    assertThatThrownBy(() -> mha.forward(Tensor.zeros(1, 2, 5)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected query [batch, time, 4], got [1, 2, 5]");
+    Tensor q = Tensor.zeros(2, 3, 4);
+    assertThatThrownBy(() -> mha.forward(q, Tensor.zeros(2, 5, 4), Tensor.zeros(2, 4, 4), null, null, false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be [2, Tk, 4] with the same Tk");
+    assertThatThrownBy(() -> mha.forward(q, q, q, null, new int[] {3, 0}, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("query 0 of row 1 has every key masked (key length 0)");
+    Tensor kv = Init.normal(Tensor.zeros(2, 5, 4), 0, 1, new Rng(2));
+    mha.forward(q, kv, kv, null, null, false);
+    Tensor good = mha.attentionWeights(false);
+    assertThatThrownBy(() -> mha.forward(q, q, q, null, new int[] {0, 3}, false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("query 0 of row 0 has every key masked");
+    assertThat(mha.attentionWeights(false).data()).as("a rejected forward keeps the last good one")
+        .containsExactly(good.data());
+    assertThatThrownBy(() -> mha.backward(Tensor.zeros(2, 3, 4)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("the last forward was cross-attention; use backwardAll");
+    assertThatThrownBy(() -> mha.backwardAll(Tensor.zeros(2, 4, 4)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected gradOutput of shape [2, 3, 4], got [2, 4, 4]");
+  }
+}
