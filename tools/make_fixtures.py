@@ -13,6 +13,7 @@ The safetensors files are written by write_safetensors below, independently of t
 so reading them also tests the Java reader against a second implementation of the format.
 """
 import json
+import math
 import os
 import struct
 import sys
@@ -508,6 +509,54 @@ def attention_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def attention_score_cases():
+    """The four scores of recurrent4j's Attention written out in torch: dot, general (q^T W k),
+    additive (v^T tanh(W_q q + W_k k)) and scaled dot-product, with padded keys. The loss is
+    sum(context * grad_context) + sum(weights * grad_weights)."""
+    out = {}
+    gen = torch.Generator().manual_seed(13)
+    b, tq, tk, dq, dk, dv, hidden = 2, 3, 5, 4, 3, 2, 5
+    lengths = [5, 3]
+    for name in ["dot", "general", "additive", "scaled_dot"]:
+        kdim = dq if name in ("dot", "scaled_dot") else dk
+        q = f32(torch.randn(b, tq, dq, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        k = f32(torch.randn(b, tk, kdim, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        v = f32(torch.randn(b, tk, dv, generator=gen, dtype=torch.float64)).requires_grad_(True)
+        params = {}
+        if name == "general":
+            params["weight"] = f32(torch.randn(dq, dk, generator=gen, dtype=torch.float64) * 0.5)
+        if name == "additive":
+            params["query_weight"] = f32(torch.randn(hidden, dq, generator=gen, dtype=torch.float64) * 0.5)
+            params["key_weight"] = f32(torch.randn(hidden, dk, generator=gen, dtype=torch.float64) * 0.5)
+            params["v"] = f32(torch.randn(hidden, generator=gen, dtype=torch.float64))
+        for p in params.values():
+            p.requires_grad_(True)
+        if name == "dot":
+            scores = q @ k.transpose(1, 2)
+        elif name == "scaled_dot":
+            scores = q @ k.transpose(1, 2) / math.sqrt(kdim)
+        elif name == "general":
+            scores = q @ params["weight"] @ k.transpose(1, 2)
+        else:
+            pq = q @ params["query_weight"].T
+            pk = k @ params["key_weight"].T
+            scores = torch.tanh(pq.unsqueeze(2) + pk.unsqueeze(1)) @ params["v"]
+        pad = torch.tensor([[j >= n for j in range(tk)] for n in lengths]).unsqueeze(1)
+        weights = torch.softmax(scores.masked_fill(pad, float("-inf")), dim=-1)
+        context = weights @ v
+        gc = f32(torch.randn(b, tq, dv, generator=gen, dtype=torch.float64))
+        gw = f32(torch.randn(b, tq, tk, generator=gen, dtype=torch.float64))
+        ((context * gc).sum() + (weights * gw).sum()).backward()
+        out.update({f"{name}.query": q, f"{name}.keys": k, f"{name}.values": v, f"{name}.context": context,
+                    f"{name}.weights": weights, f"{name}.grad_context": gc, f"{name}.grad_weights": gw,
+                    f"{name}.grad_query": q.grad, f"{name}.grad_keys": k.grad, f"{name}.grad_values": v.grad,
+                    f"{name}.key_lengths": torch.tensor(lengths, dtype=torch.float64)})
+        for pname, p in params.items():
+            out[f"{name}.{pname}"] = p
+            out[f"{name}.grad_{pname}"] = p.grad
+    return {key: val.detach().to(torch.float32) for key, val in out.items()}
+
+
 def dtype_cases():
     """The same values in every dtype the Java reader converts, including the edge values of each."""
     values = torch.tensor([0.0, -0.0, 1.0, -2.5, 0.125, 65504.0, 2.0 ** -24, 2.0 ** -14, float("inf"),
@@ -542,6 +591,7 @@ def main():
     write_safetensors(os.path.join(OUT, "losses.safetensors"), loss_cases(), meta)
     write_safetensors(os.path.join(OUT, "schedules.safetensors"), schedule_cases(), meta)
     write_safetensors(os.path.join(OUT, "attention.safetensors"), attention_cases(), meta)
+    write_safetensors(os.path.join(OUT, "attention_scores.safetensors"), attention_score_cases(), meta)
     write_safetensors(os.path.join(OUT, "dtypes.safetensors"), dtype_cases(),
                       {"format": "pt", "note": "written by the Python side, \u00e9\u4e2d"})
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)
