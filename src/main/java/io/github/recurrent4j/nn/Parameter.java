@@ -24,6 +24,17 @@ public final class Parameter {
     this.grad = Tensor.zerosLike(value);
   }
 
+  private Parameter(String name, Tensor value, Tensor grad) {
+    this.name = name;
+    this.value = value;
+    this.grad = grad;
+  }
+
+  /** The same value and gradient under {@code prefix + name()}, for models that hold several layers. */
+  public Parameter prefixed(String prefix) {
+    return new Parameter(prefix + name, value, grad);
+  }
+
   public String name() {
     return name;
   }
