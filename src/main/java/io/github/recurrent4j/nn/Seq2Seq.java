@@ -11,13 +11,17 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * An encoder–decoder with Luong attention (Luong, Pham and Manning 2015, "global attention"):
+ * An encoder–decoder with an attentive recurrent decoder, in either of the two classic styles:
  * <pre>
- *   encoder:   e_1..e_S = RNN(embed_src(x_1..x_S))                   final state → decoder's initial state
- *   decoder:   s_t = RNN(embed_tgt(y_{t-1}), s_{t-1})                y_0 = bos
- *   attention: c_t = Σ_j α_tj e_j,  α_t = softmax(score(s_t, e_j))  over the source's real steps
- *   output:    h̃_t = tanh(W_c [c_t; s_t] + b_c),  logits_t = W_o h̃_t + b_o
+ *   encoder:   e_1..e_S = RNN(embed_src(x_1..x_S))       its final state is the decoder's s_0; y_0 = bos
+ *   LUONG      (Luong, Pham and Manning 2015, global attention: attend after the step)
+ *              s_t = cell(embed_tgt(y_{t-1}), s_{t-1});   c_t = attend(s_t, e)
+ *   BAHDANAU   (Bahdanau, Cho and Bengio 2015: attend before the step, feed the context in)
+ *              c_t = attend(s_{t-1}, e);   s_t = cell([embed_tgt(y_{t-1}); c_t], s_{t-1})
+ *   both:      attend(q, e) = Σ_j α_j e_j,  α = softmax_j(score(q, e_j)) over the source's real steps
+ *              h̃_t = tanh(W_c [c_t; s_t] + b_c),  logits_t = W_o h̃_t + b_o
  * </pre>
+ * Any {@link Attention.Score} works with either style (Luong used dot/general, Bahdanau additive).
  * Training is teacher-forced: {@link #forward} reads the target (without bos or eos) and returns
  * the logits of {@code y_1 .. y_n, eos}; {@link #backward} takes their gradient through the
  * attention into the encoder's outputs and through the decoder's initial state into the encoder's
@@ -32,6 +36,9 @@ public final class Seq2Seq implements Module {
   /** The recurrent layer of the encoder and of the decoder. */
   public enum CellType { GRU, LSTM }
 
+  /** Where the decoder attends: after its step (Luong) or before it, feeding the context in (Bahdanau). */
+  public enum Style { LUONG, BAHDANAU }
+
   private final int targetVocab;
   private final int hidden;
   private final int bos;
@@ -39,17 +46,20 @@ public final class Seq2Seq implements Module {
   private final Embedding sourceEmbedding;
   private final Embedding targetEmbedding;
   private final RecurrentLayer encoder;
-  private final RecurrentLayer decoder;
+  private final RecurrentCell decoder;
+  private final Style style;
   private final Attention attention;
   private final Linear combine; // [c; s] (2H) -> H
   private final Linear output; // H -> V
   private final Activation tanh = new Activation(Activation.Kind.TANH);
+  private final int embedDim;
   private final List<Parameter> parameters = new ArrayList<>();
 
   // the last forward
   private int[] targetLengths; // n + 1 per row
   private int[] targetIds; // (B, T): y_1 .. y_n, eos, then padding 0
-  private Attention.Attended attended;
+  private final List<Attention.Attended> attended = new ArrayList<>(); // one per decoder step
+  private boolean forwardDone;
   private int batch;
   private int steps;
   private boolean backwardDone;
@@ -58,8 +68,8 @@ public final class Seq2Seq implements Module {
    * @param score how the decoder state is compared with the encoder outputs; the parameter-free
    *     scores need no extra size, {@link Attention.Score#ADDITIVE} gets {@code hidden} units
    */
-  public Seq2Seq(int sourceVocab, int targetVocab, int embedDim, int hidden, CellType cell, Attention.Score score,
-      int bos, int eos, Rng rng) {
+  public Seq2Seq(int sourceVocab, int targetVocab, int embedDim, int hidden, CellType cell, Style style,
+      Attention.Score score, int bos, int eos, Rng rng) {
     if (sourceVocab <= 0 || targetVocab <= 0 || embedDim <= 0 || hidden <= 0) {
       throw new IllegalArgumentException("Seq2Seq: vocabulary sizes, embedDim and hidden must be positive, got "
           + sourceVocab + ", " + targetVocab + ", " + embedDim + ", " + hidden);
@@ -68,9 +78,11 @@ public final class Seq2Seq implements Module {
       throw new IllegalArgumentException("Seq2Seq: bos and eos must be two different ids in [0, " + targetVocab
           + "), got bos=" + bos + ", eos=" + eos);
     }
-    if (cell == null || score == null) {
-      throw new IllegalArgumentException("Seq2Seq: cell and score must not be null");
+    if (cell == null || style == null || score == null) {
+      throw new IllegalArgumentException("Seq2Seq: cell, style and score must not be null");
     }
+    this.style = style;
+    this.embedDim = embedDim;
     this.targetVocab = targetVocab;
     this.hidden = hidden;
     this.bos = bos;
@@ -78,7 +90,8 @@ public final class Seq2Seq implements Module {
     sourceEmbedding = new Embedding(sourceVocab, embedDim, rng);
     targetEmbedding = new Embedding(targetVocab, embedDim, rng);
     encoder = cell == CellType.GRU ? new Gru(embedDim, hidden, rng) : new Lstm(embedDim, hidden, rng);
-    decoder = cell == CellType.GRU ? new Gru(embedDim, hidden, rng) : new Lstm(embedDim, hidden, rng);
+    int decoderInput = style == Style.BAHDANAU ? embedDim + hidden : embedDim;
+    decoder = cell == CellType.GRU ? new GruCell(decoderInput, hidden, rng) : new LstmCell(decoderInput, hidden, rng);
     attention = new Attention(score, hidden, hidden, score == Attention.Score.ADDITIVE ? hidden : 0, rng);
     combine = new Linear(2 * hidden, hidden, true, rng);
     output = new Linear(hidden, targetVocab, true, rng);
@@ -118,16 +131,38 @@ public final class Seq2Seq implements Module {
       expected[i][target[i].length] = eos;
     }
     Padded in = pad(decoderInput, "target", 0);
+    int t = in.steps;
+    int h = hidden;
     Tensor encoded = encoder.forward(sourceEmbedding.forward(src.ids, b, src.steps), src.lengths, null);
-    Tensor states = decoder.forward(targetEmbedding.forward(in.ids, b, in.steps), in.lengths, encoder.finalState());
-    attended = attention.attend(states, encoded, encoded, src.lengths);
-    Tensor logits = output.forward(tanh.forward(combine.forward(concat(attended.context(), states))));
+    Tensor embedded = targetEmbedding.forward(in.ids, b, t);
+    RnnState state = asCellState(encoder.finalState(), b);
+    decoder.clearSteps();
+    attended.clear();
+    forwardDone = false;
+    Tensor contexts = Tensor.zeros(b, t, h);
+    Tensor states = Tensor.zeros(b, t, h);
+    for (int step = 0; step < t; step++) {
+      Tensor x = slice(embedded, step);
+      Attention.Attended a;
+      if (style == Style.LUONG) {
+        state = decoder.forward(x, state);
+        a = attention.attend(state.h(), encoded, encoded, src.lengths);
+      } else {
+        a = attention.attend(state.h(), encoded, encoded, src.lengths);
+        state = decoder.forward(concat(x, a.context()), state);
+      }
+      attended.add(a);
+      place(a.context(), contexts, step);
+      place(state.h(), states, step);
+    }
+    Tensor logits = output.forward(tanh.forward(combine.forward(concat(contexts, states))));
     zeroPadded(logits, in.lengths);
     this.targetLengths = in.lengths;
     this.targetIds = pad(expected, "target", 0).ids;
     this.batch = b;
-    this.steps = in.steps;
+    this.steps = t;
     this.backwardDone = false;
+    this.forwardDone = true;
     return logits;
   }
 
@@ -143,10 +178,16 @@ public final class Seq2Seq implements Module {
     return targetLengths.clone();
   }
 
-  /** The attention weights of the last forward, (B, T, S). */
+  /** The attention weights of the last forward, (B, T, S); zero at padded target steps. */
   public Tensor attentionWeights() {
     requireForward();
-    return attended.weights();
+    int s = attended.get(0).weights().dim(1);
+    Tensor w = Tensor.zeros(batch, steps, s);
+    for (int step = 0; step < steps; step++) {
+      place(attended.get(step).weights(), w, step);
+    }
+    zeroPadded(w, targetLengths);
+    return w;
   }
 
   /** From d(loss)/d(logits) of the last forward: adds into every parameter's gradient. */
@@ -164,18 +205,48 @@ public final class Seq2Seq implements Module {
     zeroPadded(g, targetLengths); // padded logits are constants
     Tensor dCat = combine.backward(tanh.backward(output.backward(g)));
     int h = hidden;
-    Tensor dContext = Tensor.zeros(batch, steps, h);
+    int b = batch;
+    Tensor dContexts = Tensor.zeros(batch, steps, h);
     Tensor dStates = Tensor.zeros(batch, steps, h);
-    for (int r = 0; r < batch * steps; r++) {
-      System.arraycopy(dCat.data(), r * 2 * h, dContext.data(), r * h, h);
-      System.arraycopy(dCat.data(), r * 2 * h + h, dStates.data(), r * h, h);
+    split(dCat, dContexts, dStates);
+    Tensor dEncoded = null;
+    Tensor dEmbedded = Tensor.zeros(b, steps, embedDim);
+    RnnState carry = new RnnState(Tensor.zeros(b, h), null); // d(loss)/d(s_t) from the later steps
+    for (int step = steps - 1; step >= 0; step--) {
+      Attention.Attended a = attended.get(step);
+      Tensor dContext = slice(dContexts, step);
+      Tensor dh = slice(dStates, step);
+      addInto(dh, carry.h());
+      Attention.Grads ga;
+      RecurrentCell.Gradients gc;
+      if (style == Style.LUONG) {
+        ga = a.backward(dContext);
+        addInto(dh, ga.query());
+        gc = decoder.backward(new RnnState(dh, carry.c()));
+        place(gc.input(), dEmbedded, step);
+        carry = gc.state();
+      } else {
+        gc = decoder.backward(new RnnState(dh, carry.c()));
+        Tensor dInput = gc.input();
+        Tensor dx = Tensor.zeros(b, embedDim);
+        Tensor dFedContext = Tensor.zeros(b, h);
+        split(dInput, dx, dFedContext);
+        place(dx, dEmbedded, step);
+        addInto(dContext, dFedContext);
+        ga = a.backward(dContext);
+        carry = gc.state();
+        addInto(carry.h(), ga.query());
+      }
+      if (dEncoded == null) {
+        dEncoded = ga.keys();
+      } else {
+        addInto(dEncoded, ga.keys());
+      }
+      addInto(dEncoded, ga.values());
     }
-    Attention.Grads a = attended.backward(dContext);
-    addInto(dStates, a.query());
-    targetEmbedding.backward(decoder.backward(dStates, null));
-    Tensor dEncoded = a.keys();
-    addInto(dEncoded, a.values());
-    sourceEmbedding.backward(encoder.backward(dEncoded, decoder.initialStateGrad()));
+    targetEmbedding.backward(dEmbedded);
+    RnnState dFinal = new RnnState(carry.h().reshape(1, b, h), carry.c() == null ? null : carry.c().reshape(1, b, h));
+    sourceEmbedding.backward(encoder.backward(dEncoded, dFinal));
   }
 
   /**
@@ -216,14 +287,14 @@ public final class Seq2Seq implements Module {
     int s = src.steps;
     int h = hidden;
     RecurrentLayer.Result enc = encoder.infer(lookup(sourceEmbedding, src.ids), null, null);
-    List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0, enc.finalState(), 0));
+    List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0, asCellState(enc.finalState(), 1), 0));
     List<Hypothesis> finished = new ArrayList<>();
     Kernels kernels = Kernels.active();
     for (int step = 0; step <= maxLength && !live.isEmpty() && finished.size() < beamWidth; step++) {
       int n = live.size();
       int[] last = new int[n];
-      Tensor stateH = Tensor.zeros(1, n, h);
-      Tensor stateC = live.get(0).state.c() == null ? null : Tensor.zeros(1, n, h);
+      Tensor stateH = Tensor.zeros(n, h);
+      Tensor stateC = live.get(0).state.c() == null ? null : Tensor.zeros(n, h);
       Tensor encoded = Tensor.zeros(n, s, h);
       for (int i = 0; i < n; i++) {
         Hypothesis hyp = live.get(i);
@@ -234,11 +305,18 @@ public final class Seq2Seq implements Module {
         }
         System.arraycopy(enc.output().data(), 0, encoded.data(), i * s * h, s * h);
       }
-      RecurrentLayer.Result dec = decoder.infer(lookup(targetEmbedding, last).reshape(n, 1, -1), null,
-          new RnnState(stateH, stateC));
-      Tensor query = dec.output().reshape(n, h);
-      Tensor context = attention.attend(query, encoded, encoded, null).context();
-      Tensor combined = affine(combine, concat(context.reshape(n, 1, h), query.reshape(n, 1, h)).reshape(n, 2 * h));
+      Tensor x = lookup(targetEmbedding, last).reshape(n, embedDim);
+      RnnState start = new RnnState(stateH, stateC);
+      RnnState after;
+      Tensor context;
+      if (style == Style.LUONG) {
+        after = decoder.infer(x, start);
+        context = attention.attend(after.h(), encoded, encoded, null).context();
+      } else {
+        context = attention.attend(start.h(), encoded, encoded, null).context();
+        after = decoder.infer(concat(x, context), start);
+      }
+      Tensor combined = affine(combine, concat(context, after.h()));
       kernels.tanh(combined.data(), 0, combined.data(), 0, combined.size());
       Tensor logits = affine(output, combined);
       float[] logProbs = new float[n * targetVocab];
@@ -255,7 +333,7 @@ public final class Seq2Seq implements Module {
           }
           int[] tokens = Arrays.copyOf(hyp.tokens, hyp.tokens.length + 1);
           tokens[hyp.tokens.length] = v;
-          candidates.add(new Hypothesis(tokens, hyp.logProb + logProbs[i * targetVocab + v], dec.finalState(), i));
+          candidates.add(new Hypothesis(tokens, hyp.logProb + logProbs[i * targetVocab + v], after, i));
         }
       }
       candidates.sort(Comparator.comparingDouble((Hypothesis c) -> -c.logProb));
@@ -326,16 +404,58 @@ public final class Seq2Seq implements Module {
     return new Padded(ids, lengths, steps);
   }
 
-  /** [a; b] along the last axis of two (B, T, H) tensors. */
+  /** [a; b] along the last axis: a (..., P) and b (..., Q) with the same leading dimensions give (..., P + Q). */
   private static Tensor concat(Tensor a, Tensor b) {
-    int rows = a.dim(0) * a.dim(1);
-    int h = a.dim(2);
-    Tensor out = Tensor.zeros(a.dim(0), a.dim(1), 2 * h);
+    int p = a.dim(a.rank() - 1);
+    int q = b.dim(b.rank() - 1);
+    int rows = a.size() / p;
+    int[] shape = a.shape();
+    shape[shape.length - 1] = p + q;
+    Tensor out = Tensor.zeros(shape);
     for (int r = 0; r < rows; r++) {
-      System.arraycopy(a.data(), r * h, out.data(), r * 2 * h, h);
-      System.arraycopy(b.data(), r * h, out.data(), r * 2 * h + h, h);
+      System.arraycopy(a.data(), r * p, out.data(), r * (p + q), p);
+      System.arraycopy(b.data(), r * q, out.data(), r * (p + q) + p, q);
     }
     return out;
+  }
+
+  /** The inverse of {@link #concat}: copies the two parts of {@code whole} into {@code a} and {@code b}. */
+  private static void split(Tensor whole, Tensor a, Tensor b) {
+    int p = a.dim(a.rank() - 1);
+    int q = b.dim(b.rank() - 1);
+    int rows = a.size() / p;
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(whole.data(), r * (p + q), a.data(), r * p, p);
+      System.arraycopy(whole.data(), r * (p + q) + p, b.data(), r * q, q);
+    }
+  }
+
+  /** Step {@code step} of a (B, T, F) tensor, as a new (B, F) tensor. */
+  private static Tensor slice(Tensor x, int step) {
+    int b = x.dim(0);
+    int t = x.dim(1);
+    int f = x.dim(2);
+    Tensor out = Tensor.zeros(b, f);
+    for (int row = 0; row < b; row++) {
+      System.arraycopy(x.data(), (row * t + step) * f, out.data(), row * f, f);
+    }
+    return out;
+  }
+
+  /** Writes a (B, F) tensor into step {@code step} of a (B, T, F) tensor. */
+  private static void place(Tensor x, Tensor into, int step) {
+    int b = into.dim(0);
+    int t = into.dim(1);
+    int f = into.dim(2);
+    for (int row = 0; row < b; row++) {
+      System.arraycopy(x.data(), row * f, into.data(), (row * t + step) * f, f);
+    }
+  }
+
+  /** A layer's state (1, B, H) as a cell's (B, H). */
+  private RnnState asCellState(RnnState layerState, int b) {
+    Tensor c = layerState.c();
+    return new RnnState(layerState.h().reshape(b, hidden), c == null ? null : c.reshape(b, hidden));
   }
 
   private static void zeroPadded(Tensor x, int[] lengths) {
@@ -353,7 +473,7 @@ public final class Seq2Seq implements Module {
   }
 
   private void requireForward() {
-    if (attended == null) {
+    if (!forwardDone) {
       throw new IllegalStateException(this + ": called before forward");
     }
   }
@@ -365,6 +485,7 @@ public final class Seq2Seq implements Module {
 
   @Override
   public String toString() {
-    return "Seq2Seq(" + encoder.getClass().getSimpleName() + ", hidden=" + hidden + ", " + attention.score() + ")";
+    return "Seq2Seq(" + encoder.getClass().getSimpleName() + ", " + style + ", hidden=" + hidden + ", "
+        + attention.score() + ")";
   }
 }
