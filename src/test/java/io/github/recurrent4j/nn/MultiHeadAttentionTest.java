@@ -90,6 +90,62 @@ class MultiHeadAttentionTest {
   }
 
   @Test
+  void maskedSelfAttentionGradientsPassAFiniteDifferenceCheck() {
+    MultiHeadAttention mha = new MultiHeadAttention(6, 3, new Rng(13));
+    Parameter x = new Parameter("x", Init.normal(Tensor.zeros(2, 5, 6), 0, 1, new Rng(14)));
+    List<Parameter> variables = new ArrayList<>(List.of(x));
+    variables.addAll(mha.parameters());
+    int[] lengths = {5, 3};
+    GradientCheck.check(new GradientCheck.Function() {
+      @Override
+      public List<Parameter> variables() {
+        return variables;
+      }
+
+      @Override
+      public Tensor forward() {
+        return mha.forward(x.value(), x.value(), x.value(), lengths, lengths, true);
+      }
+
+      @Override
+      public void backward(Tensor g) {
+        Tensor dx = mha.backward(g);
+        for (int i = 0; i < dx.size(); i++) {
+          x.grad().data()[i] += dx.data()[i];
+        }
+      }
+    }, GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void maskedKeysGetExactlyZeroGradientWhateverTheyHold() {
+    MultiHeadAttention mha = new MultiHeadAttention(4, 2, new Rng(31));
+    Rng rng = new Rng(32);
+    Tensor q = Init.normal(Tensor.zeros(2, 3, 4), 0, 1, rng);
+    Tensor k = Init.normal(Tensor.zeros(2, 5, 4), 0, 1, rng);
+    Tensor v = Init.normal(Tensor.zeros(2, 5, 4), 0, 1, rng);
+    for (int j = 2; j < 5; j++) {
+      for (int d = 0; d < 4; d++) {
+        k.set(1e4f, 1, j, d);
+        v.set(-1e4f, 1, j, d);
+      }
+    }
+    mha.forward(q, k, v, null, new int[] {5, 2}, false);
+    Tensor[] grads = mha.backwardAll(Init.normal(Tensor.zeros(2, 3, 4), 0, 1, rng));
+    for (int j = 2; j < 5; j++) {
+      for (int d = 0; d < 4; d++) {
+        assertThat(grads[1].get(1, j, d)).as("dKey at a masked key").isZero();
+        assertThat(grads[2].get(1, j, d)).as("dValue at a masked key").isZero();
+      }
+    }
+    for (Parameter p : mha.parameters()) {
+      for (float g : p.grad().data()) {
+        assertThat(g).isFinite();
+      }
+    }
+  }
+
+  @Test
   void crossAttentionGradientsWithMasksPassAFiniteDifferenceCheck() {
     MultiHeadAttention mha = new MultiHeadAttention(4, 2, new Rng(21));
     Rng rng = new Rng(22);
