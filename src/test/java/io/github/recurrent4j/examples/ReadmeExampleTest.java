@@ -2,13 +2,23 @@ package io.github.recurrent4j.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.recurrent4j.io.AttentionHeatmap;
+import io.github.recurrent4j.nn.Attention;
+import io.github.recurrent4j.nn.AttentionPooling;
 import io.github.recurrent4j.nn.Bidirectional;
 import io.github.recurrent4j.nn.Embedding;
 import io.github.recurrent4j.nn.Lstm;
 import io.github.recurrent4j.nn.RnnState;
 import io.github.recurrent4j.nn.Linear;
+import io.github.recurrent4j.nn.MultiHeadAttention;
+import io.github.recurrent4j.nn.Seq2Seq;
+import io.github.recurrent4j.optim.Adam;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The README's code, line for line, so that it keeps compiling and doing what the README says. */
@@ -52,5 +62,49 @@ class ReadmeExampleTest {
         "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse",
         "bias_ih_l1_reverse", "bias_hh_l1_reverse");
     assertThat(stacked.stateDict().get("weight_ih_l1").shape()).containsExactly(64, 32);
+  }
+
+  @Test
+  void attentionBullets(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Lstm lstm = new Lstm(8, 16, new Rng(1));
+    int[] lengths = {5, 3};
+    Tensor y = lstm.forward(io.github.recurrent4j.tensor.Init.normal(Tensor.zeros(2, 5, 8), 0, 1, new Rng(4)), lengths,
+        null);
+    RnnState last = lstm.finalState();
+    Attention attention = Attention.additive(16, 16, 16, new Rng(2)); // or dot, general, SCALED_DOT
+    Tensor query = last.h().reshape(2, 16); // [2, 16] or [2, Tq, 16]
+    Attention.Attended a = attention.attend(query, y, y, lengths); // over the LSTM's outputs above
+    Tensor context = a.context(); // [2, 16]: Σ_t α_t y_t
+    Tensor alpha = a.weights(); // [2, 5], each row sums to 1
+    Attention.Grads g = a.backward(Tensor.zeros(2, 16).fill(1f)); // d query, keys, values
+    assertThat(context.shape()).containsExactly(2, 16);
+    assertThat(alpha.shape()).containsExactly(2, 5);
+    assertThat(alpha.get(1, 4)).isZero();
+    assertThat(g.keys().shape()).containsExactly(2, 5, 16);
+    assertThat(new AttentionPooling(16, new Rng(5)).forward(y, lengths).shape()).containsExactly(2, 16);
+    assertThat(new MultiHeadAttention(64, 4).stateDict().keySet()).containsExactly("in_proj_weight", "in_proj_bias",
+        "out_proj.weight", "out_proj.bias");
+
+    Seq2Seq model = new Seq2Seq(10, 12, 16, 48, Seq2Seq.CellType.GRU, Seq2Seq.Style.BAHDANAU,
+        Attention.Score.ADDITIVE, /* bos */ 10, /* eos */ 11, new Rng(1));
+    int[][] sources = {{1, 2, 3}, {4, 5}};
+    int[][] targets = {{3, 2, 1}, {5, 4}};
+    Adam adam = new Adam(model.parameters(), 0.01);
+    adam.zeroGrad();
+    double loss = model.trainingLoss(sources, targets); // int[][] each, ragged; targets without bos/eos
+    adam.step();
+    int[] best = model.beamSearch(new int[] {3, 1, 4}, 4, 12); // beam 4, at most 12 tokens
+    model.forward(new int[][] {{3, 1, 4}}, new int[][] {best});
+    List<String> outputLabels = new ArrayList<>();
+    for (int token : best) {
+      outputLabels.add(String.valueOf(token));
+    }
+    outputLabels.add("</s>");
+    Path png = dir.resolve("attention.png");
+    AttentionHeatmap.write(png, model.attentionWeights().reshape(best.length + 1, 3),
+        List.of("3", "1", "4"), outputLabels); // a List<String>: one per output step, eos included
+    assertThat(loss).isBetween(0.0, 10.0);
+    assertThat(best.length).isLessThanOrEqualTo(12);
+    assertThat(Files.size(png)).isPositive();
   }
 }
