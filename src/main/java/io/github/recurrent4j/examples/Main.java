@@ -15,7 +15,7 @@ public final class Main {
 
   static Map<String, Demo> demos() {
     Map<String, Demo> demos = new LinkedHashMap<>();
-    for (Demo d : new Demo[] {new FlightBookingDemo(), new TinyTaggerDemo()}) {
+    for (Demo d : new Demo[] {new FlightBookingDemo(), new DateDemo(), new TinyTaggerDemo()}) {
       demos.put(d.name(), d);
     }
     return demos;
@@ -30,7 +30,8 @@ public final class Main {
     Map<String, Demo> demos = demos();
     String name = null;
     boolean quick = false;
-    for (String arg : args) {
+    // Maven's exec passes -Ddemo.args as one argument, so "dates --quick" arrives as one string.
+    for (String arg : String.join(" ", args).trim().split("\\s+")) {
       if (arg.isBlank()) {
         continue;
       }

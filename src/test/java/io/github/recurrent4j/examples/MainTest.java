@@ -39,6 +39,27 @@ class MainTest {
   }
 
   @Test
+  void theDatesDemoNormalisesUnseenDatesAndWritesHeatmaps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    System.setProperty("recurrent4j.demo.dir", dir.toString());
+    Run r;
+    try {
+      r = run("dates --quick"); // as Maven's -Ddemo.args passes it: one argument
+    } finally {
+      System.clearProperty("recurrent4j.demo.dir");
+    }
+    assertThat(r.status()).isZero();
+    Matcher m = Pattern.compile("exact match on unseen dates: (\\d+) / (\\d+)").matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    assertThat(Double.parseDouble(m.group(1)) / Double.parseDouble(m.group(2))).as(r.out()).isGreaterThanOrEqualTo(0.95);
+    for (int i = 1; i <= 4; i++) {
+      java.nio.file.Path png = dir.resolve("date-attention-" + i + ".png");
+      assertThat(javax.imageio.ImageIO.read(png.toFile())).as(png.toString()).isNotNull();
+    }
+    assertThat(r.out()).contains("-> 2019-05-01");
+  }
+
+  @Test
   void theTinyDemoTrainsAndItsLossFalls() {
     Run r = run("tiny", "--quick");
     assertThat(r.status()).isZero();
@@ -56,10 +77,10 @@ class MainTest {
   void helpListsTheDemosAndBadArgumentsSayWhatIsWrong() {
     Run help = run("--help");
     assertThat(help.status()).isZero();
-    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("tiny");
+    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("dates").contains("tiny");
     Run unknown = run("nope");
     assertThat(unknown.status()).isEqualTo(2);
-    assertThat(unknown.err()).contains("no demo named nope; demos: flights, tiny");
+    assertThat(unknown.err()).contains("no demo named nope; demos: flights, dates, tiny");
     Run badOption = run("--fast");
     assertThat(badOption.status()).isEqualTo(2);
     assertThat(badOption.err()).contains("unknown option --fast; see --help");
