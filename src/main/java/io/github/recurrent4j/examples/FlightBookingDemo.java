@@ -45,7 +45,8 @@ final class FlightBookingDemo implements Demo {
 
   @Override
   public String description() {
-    return "slot filling for flight bookings: a feed-forward tagger against Elman, Jordan, LSTM, GRU and BiLSTM";
+    return "slot filling for flight bookings: a feed-forward tagger against Elman, Jordan, LSTM, GRU, BiLSTM"
+        + " and BiGRU + attention";
   }
 
   /** A padded batch of word ids with its tags. */
@@ -96,9 +97,10 @@ final class FlightBookingDemo implements Demo {
         r -> new Sequential(new Lstm(EMBEDDING, HIDDEN, r), new Linear(HIDDEN, tags, true, r)),
         r -> new Sequential(new Gru(EMBEDDING, HIDDEN, r), new Linear(HIDDEN, tags, true, r)),
         r -> new Sequential(new Bidirectional(new Lstm(EMBEDDING, HIDDEN, r), Bidirectional.Merge.CONCAT, r),
-            new Linear(2 * HIDDEN, tags, true, r)));
+            new Linear(2 * HIDDEN, tags, true, r)),
+        r -> new AttentiveTagger(EMBEDDING, HIDDEN, 4, tags, r));
     String[] names = {"feed-forward (no context)", "Elman (SimpleRnn)", "Jordan (JordanRnn)", "LSTM", "GRU",
-        "bidirectional LSTM"};
+        "bidirectional LSTM", "BiGRU + self-attention"};
 
     List<Tagger> taggers = new ArrayList<>();
     out.printf("%n%-27s %10s %9s %10s %8s%n", "model", "parameters", "train s", "token acc", "span F1");

@@ -28,7 +28,7 @@ class MainTest {
     assertThat(r.status()).isZero();
     assertThat(r.out()).contains("recurrent4j demo flights").contains("model").contains("span F1")
         .contains("feed-forward (no context)").contains("Elman (SimpleRnn)").contains("Jordan (JordanRnn)")
-        .contains("bidirectional LSTM");
+        .contains("bidirectional LSTM").contains("BiGRU + self-attention");
     // The feed-forward tagger sees only the word, so it must tag taipei the same way in both sentences.
     List<String> lines = r.out().lines().filter(l -> l.trim().startsWith("feed-forward:")).toList();
     assertThat(lines).hasSize(2);
