@@ -68,8 +68,8 @@ final class FlightBookingDemo implements Demo {
   @Override
   public void run(boolean quick, PrintStream out) {
     Rng rng = new Rng(2026);
-    List<FlightData.Sentence> train = FlightData.generate(quick ? 300 : 3000, false, rng);
-    List<FlightData.Sentence> test = FlightData.generate(quick ? 150 : 1000, true, rng);
+    List<FlightData.Sentence> train = FlightData.generate(quick ? 1500 : 3000, false, rng);
+    List<FlightData.Sentence> test = FlightData.generate(quick ? 300 : 1000, true, rng);
     Map<String, Integer> vocab = new LinkedHashMap<>();
     vocab.put("<pad>", 0);
     vocab.put("<unk>", 1);
@@ -84,7 +84,7 @@ final class FlightBookingDemo implements Demo {
     int tags = tagNames.size();
     List<Batch> trainBatches = batches(train, vocab, tagNames, rng);
     List<Batch> testBatches = batches(test, vocab, tagNames, null);
-    int epochs = quick ? 2 : 8;
+    int epochs = quick ? 4 : 8;
     out.printf("%d training and %d test sentences (test city pairs and three templates unseen), %d words, %d tags%n",
         train.size(), test.size(), vocab.size(), tags);
 
