@@ -15,7 +15,7 @@ public final class Main {
 
   static Map<String, Demo> demos() {
     Map<String, Demo> demos = new LinkedHashMap<>();
-    for (Demo d : new Demo[] {new FlightBookingDemo(), new DateDemo(), new TinyTaggerDemo()}) {
+    for (Demo d : new Demo[] {new FlightBookingDemo(), new DateDemo(), new AddingDemo(), new TinyTaggerDemo()}) {
       demos.put(d.name(), d);
     }
     return demos;

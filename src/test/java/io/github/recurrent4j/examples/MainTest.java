@@ -76,6 +76,17 @@ class MainTest {
   }
 
   @Test
+  void theAddingDemoShowsTheLstmSolvingWhatTheElmanNetworkCannot() {
+    Run r = run("adding", "--quick");
+    assertThat(r.status()).isZero();
+    Matcher m = Pattern.compile("final held-out MSE: Lstm (\\d+\\.\\d+), SimpleRnn (\\d+\\.\\d+)").matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    assertThat(Double.parseDouble(m.group(1))).isLessThan(0.01);
+    assertThat(Double.parseDouble(m.group(2))).isGreaterThan(0.1);
+    assertThat(r.out()).contains("The Lstm solved it");
+  }
+
+  @Test
   void theTinyDemoTrainsAndItsLossFalls() {
     Run r = run("tiny", "--quick");
     assertThat(r.status()).isZero();
@@ -93,10 +104,11 @@ class MainTest {
   void helpListsTheDemosAndBadArgumentsSayWhatIsWrong() {
     Run help = run("--help");
     assertThat(help.status()).isZero();
-    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("dates").contains("tiny");
+    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("dates").contains("adding")
+        .contains("tiny");
     Run unknown = run("nope");
     assertThat(unknown.status()).isEqualTo(2);
-    assertThat(unknown.err()).contains("no demo named nope; demos: flights, dates, tiny");
+    assertThat(unknown.err()).contains("no demo named nope; demos: flights, dates, adding, tiny");
     Run badOption = run("--fast");
     assertThat(badOption.status()).isEqualTo(2);
     assertThat(badOption.err()).contains("unknown option --fast; see --help");

@@ -2,6 +2,7 @@ package io.github.recurrent4j.learning;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.recurrent4j.examples.AddingProblem;
 import io.github.recurrent4j.loss.MeanSquaredError;
 import io.github.recurrent4j.nn.Linear;
 import io.github.recurrent4j.nn.Lstm;

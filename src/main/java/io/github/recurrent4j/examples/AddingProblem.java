@@ -1,4 +1,4 @@
-package io.github.recurrent4j.learning;
+package io.github.recurrent4j.examples;
 
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -8,8 +8,9 @@ import io.github.recurrent4j.tensor.Tensor;
  * and a marker; exactly two steps are marked, one in each half, and the target is the sum of their
  * values. Answering the mean (1.0) always scores an MSE of 1/6 ≈ 0.17.
  */
-record AddingProblem(Tensor inputs, Tensor targets) {
-  static AddingProblem generate(int count, int steps, Rng rng) {
+public record AddingProblem(Tensor inputs, Tensor targets) {
+  /** {@code count} sequences of {@code steps} steps, each step (value, marker). */
+  public static AddingProblem generate(int count, int steps, Rng rng) {
     Tensor x = Tensor.zeros(count, steps, 2);
     Tensor y = Tensor.zeros(count, 1);
     for (int n = 0; n < count; n++) {
@@ -30,7 +31,7 @@ record AddingProblem(Tensor inputs, Tensor targets) {
   }
 
   /** Rows {@code [from, from + size)} as a batch. */
-  AddingProblem batch(int from, int size) {
+  public AddingProblem batch(int from, int size) {
     int steps = inputs.dim(1);
     float[] x = java.util.Arrays.copyOfRange(inputs.data(), from * steps * 2, (from + size) * steps * 2);
     float[] y = java.util.Arrays.copyOfRange(targets.data(), from, from + size);
