@@ -212,7 +212,7 @@ public final class MultiHeadAttention implements Layer {
     }
     // out = context W_oᵀ + b_o
     Gemm.gemm(true, false, e, e, b * tq, 1f, g, 0, e, context, 0, e, 1f, outProjWeight.grad().data(), 0, e);
-    addColumnSums(g, b * tq, e, outProjBias.grad().data(), 0);
+    RecurrentLayer.columnSums(g, b * tq, e, outProjBias.grad().data());
     float[] dContext = new float[b * tq * e];
     Gemm.gemm(false, false, b * tq, e, e, 1f, g, 0, e, outProjWeight.value().data(), 0, e, 0f, dContext, 0, e);
     float[] dq = new float[b * tq * e];
@@ -258,20 +258,8 @@ public final class MultiHeadAttention implements Layer {
       Gemm.gemm(false, false, rows, e, e, 1f, dProjected, 0, e, inProjWeight.value().data(), part * e * e, e, 0f,
           dx.data(), 0, e);
     }
-    addColumnSums(dProjected, rows, e, inProjBias.grad().data(), part * e);
+    RecurrentLayer.columnSums(dProjected, rows, e, inProjBias.grad().data(), part * e);
     return dx;
-  }
-
-  private static void addColumnSums(float[] x, int rows, int cols, float[] out, int outOff) {
-    double[] sums = new double[cols];
-    for (int r = 0; r < rows; r++) {
-      for (int j = 0; j < cols; j++) {
-        sums[j] += x[r * cols + j];
-      }
-    }
-    for (int j = 0; j < cols; j++) {
-      out[outOff + j] += (float) sums[j];
-    }
   }
 
   private void check(Tensor t, String what) {

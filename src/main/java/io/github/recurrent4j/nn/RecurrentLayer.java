@@ -543,6 +543,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /** out[j] += Σ_rows x[row, j], summed in double. */
   static void columnSums(float[] x, int rows, int cols, float[] out) {
+    columnSums(x, rows, cols, out, 0);
+  }
+
+  /** out[outOff + j] += Σ_rows x[row, j], summed in double. */
+  static void columnSums(float[] x, int rows, int cols, float[] out, int outOff) {
     double[] sums = new double[cols];
     for (int r = 0; r < rows; r++) {
       int at = r * cols;
@@ -551,7 +556,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       }
     }
     for (int j = 0; j < cols; j++) {
-      out[j] += (float) sums[j];
+      out[outOff + j] += (float) sums[j];
     }
   }
 

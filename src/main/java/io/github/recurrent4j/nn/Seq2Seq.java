@@ -156,7 +156,7 @@ public final class Seq2Seq implements Module {
       place(state.h(), states, step);
     }
     Tensor logits = output.forward(tanh.forward(combine.forward(concat(contexts, states))));
-    zeroPadded(logits, in.lengths);
+    SequenceLengths.zeroPadded(logits, in.lengths);
     this.targetLengths = in.lengths;
     this.targetIds = pad(expected, "target", 0).ids;
     this.batch = b;
@@ -186,7 +186,7 @@ public final class Seq2Seq implements Module {
     for (int step = 0; step < steps; step++) {
       place(attended.get(step).weights(), w, step);
     }
-    zeroPadded(w, targetLengths);
+    SequenceLengths.zeroPadded(w, targetLengths);
     return w;
   }
 
@@ -202,7 +202,7 @@ public final class Seq2Seq implements Module {
     }
     backwardDone = true;
     Tensor g = gradLogits.copy();
-    zeroPadded(g, targetLengths); // padded logits are constants
+    SequenceLengths.zeroPadded(g, targetLengths); // padded logits are constants
     Tensor dCat = combine.backward(tanh.backward(output.backward(g)));
     int h = hidden;
     int b = batch;
@@ -456,14 +456,6 @@ public final class Seq2Seq implements Module {
   private RnnState asCellState(RnnState layerState, int b) {
     Tensor c = layerState.c();
     return new RnnState(layerState.h().reshape(b, hidden), c == null ? null : c.reshape(b, hidden));
-  }
-
-  private static void zeroPadded(Tensor x, int[] lengths) {
-    int t = x.dim(1);
-    int f = x.dim(2);
-    for (int b = 0; b < lengths.length; b++) {
-      Arrays.fill(x.data(), (b * t + lengths[b]) * f, (b + 1) * t * f, 0f);
-    }
   }
 
   private static void addInto(Tensor into, Tensor x) {

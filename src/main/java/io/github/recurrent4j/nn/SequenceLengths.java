@@ -1,5 +1,6 @@
 package io.github.recurrent4j.nn;
 
+import io.github.recurrent4j.tensor.Tensor;
 import java.util.Arrays;
 
 /** The one check of {@code lengths} that sequence layers share. */
@@ -24,5 +25,18 @@ final class SequenceLengths {
       }
     }
     return lengths.clone();
+  }
+
+  /** Zeros steps t >= lengths[b] of a [B, T, F] tensor. */
+  static void zeroPadded(Tensor x, int[] lengths) {
+    int t = x.dim(1);
+    int f = x.dim(2);
+    if (lengths.length != x.dim(0)) {
+      throw new IllegalArgumentException("expected " + x.dim(0) + " lengths, got " + lengths.length);
+    }
+    for (int b = 0; b < lengths.length; b++) {
+      int from = (b * t + Math.max(0, Math.min(t, lengths[b]))) * f;
+      Arrays.fill(x.data(), from, (b + 1) * t * f, 0f);
+    }
   }
 }

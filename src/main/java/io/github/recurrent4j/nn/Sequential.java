@@ -44,9 +44,12 @@ public final class Sequential implements SequenceLayer {
       throw new IllegalArgumentException(this + ": input is null");
     }
     masked = new boolean[layers.size()];
+    boolean sequence = x.rank() == 3;
+    if (lengths != null && sequence) {
+      lengths = SequenceLengths.check(this, lengths, x.dim(0), x.dim(1)); // once, for every layer
+    }
     this.lengths = lengths == null ? null : lengths.clone();
     Tensor h = x;
-    boolean sequence = x.rank() == 3;
     for (int i = 0; i < layers.size(); i++) {
       Layer layer = layers.get(i);
       if (layer instanceof SequenceLayer s && sequence) {
@@ -54,7 +57,7 @@ public final class Sequential implements SequenceLayer {
       } else {
         h = layer.forward(h);
         if (sequence && lengths != null && h.rank() == 3) {
-          zeroPadded(h, lengths);
+          SequenceLengths.zeroPadded(h, lengths);
           masked[i] = true;
         }
       }
@@ -72,27 +75,14 @@ public final class Sequential implements SequenceLayer {
     for (int i = layers.size() - 1; i >= 0; i--) {
       if (masked[i]) {
         g = g.copy();
-        zeroPadded(g, lengths);
+        SequenceLengths.zeroPadded(g, lengths);
       }
       g = layers.get(i).backward(g);
     }
     return g;
   }
 
-  /** Zeros steps t >= lengths[b] of a [B, T, F] tensor. */
-  private static void zeroPadded(Tensor x, int[] lengths) {
-    int t = x.dim(1);
-    int f = x.dim(2);
-    if (lengths.length != x.dim(0)) {
-      throw new IllegalArgumentException("Sequential: expected " + x.dim(0) + " lengths, got " + lengths.length);
-    }
-    for (int b = 0; b < lengths.length; b++) {
-      int from = (b * t + Math.max(0, Math.min(t, lengths[b]))) * f;
-      Arrays.fill(x.data(), from, (b + 1) * t * f, 0f);
-    }
-  }
-
-  @Override
+    @Override
   public List<Parameter> parameters() {
     List<Parameter> all = new ArrayList<>();
     for (Layer layer : layers) {

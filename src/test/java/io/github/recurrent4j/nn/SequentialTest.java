@@ -117,5 +117,9 @@ class SequentialTest {
     assertThatThrownBy(() -> pool.forward(Tensor.zeros(2, 3), null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("SequencePooling(max): expected input [batch, time, features], got [2, 3]");
+    // lengths are checked once, up front, even when the first layer is not a sequence layer
+    assertThatThrownBy(() -> s.forward(Tensor.zeros(2, 3, 2), new int[] {3, 4}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Sequential[Linear(in=2, out=2)]: lengths[1] = 4 is out of range [0, 3]");
   }
 }
