@@ -70,6 +70,14 @@ public final class Embedding implements Module {
 
   /** Looks up {@code ids}, laid out row-major with the given shape: returns {@code [shape..., D]}. */
   public Tensor forward(int[] ids, int... shape) {
+    Tensor y = infer(ids, shape);
+    this.ids = ids.clone();
+    this.idShape = shape.clone();
+    return y;
+  }
+
+  /** The same lookup as {@link #forward(int[], int...)}, keeping nothing for backward. */
+  public Tensor infer(int[] ids, int... shape) {
     if (ids == null || shape == null) {
       throw new IllegalArgumentException(this + ": ids and shape must not be null");
     }
@@ -90,8 +98,6 @@ public final class Embedding implements Module {
     for (int i = 0; i < ids.length; i++) {
       System.arraycopy(w, ids[i] * dim, out, i * dim, dim);
     }
-    this.ids = ids.clone();
-    this.idShape = shape.clone();
     return y;
   }
 

@@ -59,6 +59,13 @@ public final class Linear implements Layer {
 
   @Override
   public Tensor forward(Tensor x) {
+    Tensor y = infer(x);
+    input = x;
+    return y;
+  }
+
+  /** The same numbers as {@link #forward}, keeping nothing for backward: safe on many threads while nobody trains. */
+  public Tensor infer(Tensor x) {
     checkInput(x);
     int rows = x.size() / inFeatures;
     int[] outShape = x.shape();
@@ -74,7 +81,6 @@ public final class Linear implements Layer {
     // y = x · weightᵀ (+ the bias already in y)
     Gemm.gemm(false, true, rows, outFeatures, inFeatures, 1f, x.data(), 0, inFeatures, weight.value().data(), 0,
         inFeatures, bias != null ? 1f : 0f, out, 0, outFeatures);
-    input = x;
     return y;
   }
 

@@ -1,6 +1,5 @@
 package io.github.recurrent4j.nn;
 
-import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.loss.CrossEntropy;
 import io.github.recurrent4j.tensor.Rng;
@@ -286,16 +285,23 @@ public final class Seq2Seq implements Module {
     Padded src = pad(new int[][] {source}, "source", 0);
     int s = src.steps;
     int h = hidden;
-    RecurrentLayer.Result enc = encoder.infer(lookup(sourceEmbedding, src.ids), null, null);
+    RecurrentLayer.Result enc = encoder.infer(sourceEmbedding.infer(src.ids, 1, s), null, null);
     List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0, asCellState(enc.finalState(), 1), 0));
     List<Hypothesis> finished = new ArrayList<>();
     Kernels kernels = Kernels.active();
+    Tensor[] encodedFor = new Tensor[beamWidth + 1]; // the encoder output repeated for n live beams, made once per n
     for (int step = 0; step <= maxLength && !live.isEmpty() && finished.size() < beamWidth; step++) {
       int n = live.size();
       int[] last = new int[n];
       Tensor stateH = Tensor.zeros(n, h);
       Tensor stateC = live.get(0).state.c() == null ? null : Tensor.zeros(n, h);
-      Tensor encoded = Tensor.zeros(n, s, h);
+      if (encodedFor[n] == null) {
+        encodedFor[n] = Tensor.zeros(n, s, h);
+        for (int i = 0; i < n; i++) {
+          System.arraycopy(enc.output().data(), 0, encodedFor[n].data(), i * s * h, s * h);
+        }
+      }
+      Tensor encoded = encodedFor[n];
       for (int i = 0; i < n; i++) {
         Hypothesis hyp = live.get(i);
         last[i] = hyp.tokens.length == 0 ? bos : hyp.tokens[hyp.tokens.length - 1];
@@ -303,9 +309,8 @@ public final class Seq2Seq implements Module {
         if (stateC != null) {
           System.arraycopy(hyp.state.c().data(), hyp.row * h, stateC.data(), i * h, h);
         }
-        System.arraycopy(enc.output().data(), 0, encoded.data(), i * s * h, s * h);
       }
-      Tensor x = lookup(targetEmbedding, last).reshape(n, embedDim);
+      Tensor x = targetEmbedding.infer(last, n);
       RnnState start = new RnnState(stateH, stateC);
       RnnState after;
       Tensor context;
@@ -316,9 +321,9 @@ public final class Seq2Seq implements Module {
         context = attention.attend(start.h(), encoded, encoded, null).context();
         after = decoder.infer(concat(x, context), start);
       }
-      Tensor combined = affine(combine, concat(context, after.h()));
+      Tensor combined = combine.infer(concat(context, after.h()));
       kernels.tanh(combined.data(), 0, combined.data(), 0, combined.size());
-      Tensor logits = affine(output, combined);
+      Tensor logits = output.infer(combined);
       float[] logProbs = new float[n * targetVocab];
       for (int i = 0; i < n; i++) {
         kernels.logSoftmax(logits.data(), i * targetVocab, logProbs, i * targetVocab, targetVocab);
@@ -354,34 +359,6 @@ public final class Seq2Seq implements Module {
 
   /** A partial output: its tokens, their total log-probability, and its decoder state (row {@code row} of state). */
   private record Hypothesis(int[] tokens, double logProb, RnnState state, int row) {}
-
-  /** x Wᵀ + b without touching the layer's training cache. */
-  private static Tensor affine(Linear layer, Tensor x) {
-    int rows = x.dim(0);
-    int in = layer.inFeatures();
-    int out = layer.outFeatures();
-    Tensor y = Tensor.zeros(rows, out);
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(layer.bias().value().data(), 0, y.data(), r * out, out);
-    }
-    Gemm.gemm(false, true, rows, out, in, 1f, x.data(), 0, in, layer.weight().value().data(), 0, in, 1f, y.data(), 0,
-        out);
-    return y;
-  }
-
-  /** An embedding lookup of (1, n) ids that keeps nothing for backward. */
-  private static Tensor lookup(Embedding embedding, int[] ids) {
-    int d = embedding.dim();
-    Tensor y = Tensor.zeros(1, ids.length, d);
-    for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= embedding.count()) {
-        throw new IllegalArgumentException(embedding + ": token id " + ids[i] + " at position " + i
-            + " is out of range [0, " + embedding.count() + ")");
-      }
-      System.arraycopy(embedding.weight().value().data(), ids[i] * d, y.data(), i * d, d);
-    }
-    return y;
-  }
 
   private record Padded(int[] ids, int[] lengths, int steps) {}
 

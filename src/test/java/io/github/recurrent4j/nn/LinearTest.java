@@ -148,4 +148,25 @@ class LinearTest {
     layer.weight().value().fill(5f);
     assertThat(state.get("weight").data()).doesNotContain(5f);
   }
+
+  @org.junit.jupiter.api.Test
+  void inferGivesTheForwardNumbersAndLeavesTheBackwardCacheAlone() {
+    Linear layer = new Linear(3, 2, true, new Rng(1));
+    Tensor x = Init.normal(Tensor.zeros(2, 3), 0, 1, new Rng(2));
+    Tensor other = Init.normal(Tensor.zeros(5, 3), 0, 1, new Rng(3));
+    Tensor y = layer.forward(x);
+    assertThat(layer.infer(x).data()).containsExactly(y.data());
+    layer.infer(other); // between forward and backward, as a decoder's beam search does
+    Tensor dx = layer.backward(Tensor.full(1f, 2, 2));
+    assertThat(dx.shape()).containsExactly(2, 3);
+    // dW = dyᵀ x for the forward's x: column sums of x, by hand
+    assertThat(layer.weight().grad().get(0, 0)).isEqualTo(x.get(0, 0) + x.get(1, 0));
+    Embedding embedding = new Embedding(6, 4, new Rng(4));
+    Tensor e = embedding.forward(new int[] {1, 5}, 2);
+    embedding.infer(new int[] {0, 0, 0}, 3);
+    embedding.backward(Tensor.full(1f, 2, 4));
+    assertThat(embedding.infer(new int[] {1, 5}, 2).data()).containsExactly(e.data());
+    assertThat(embedding.weight().grad().get(5, 0)).isEqualTo(1f);
+    assertThat(embedding.weight().grad().get(0, 0)).isZero();
+  }
 }
