@@ -103,6 +103,27 @@ public final class GradientCheck {
 
     /** Adds the gradients of {@code Σ gradOutput ⊙ forward()} into the variables' grads. */
     void backward(Tensor gradOutput);
+
+    /** A function from its three parts. */
+    static Function of(List<Parameter> variables, java.util.function.Supplier<Tensor> forward,
+        java.util.function.Consumer<Tensor> backward) {
+      return new Function() {
+        @Override
+        public List<Parameter> variables() {
+          return variables;
+        }
+
+        @Override
+        public Tensor forward() {
+          return forward.get();
+        }
+
+        @Override
+        public void backward(Tensor gradOutput) {
+          backward.accept(gradOutput);
+        }
+      };
+    }
   }
 
   /**
@@ -143,27 +164,8 @@ public final class GradientCheck {
     List<Parameter> variables = new ArrayList<>();
     variables.add(in);
     variables.addAll(layer.parameters());
-    return check(new Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        return layer.forward(input);
-      }
-
-      @Override
-      public void backward(Tensor gradOutput) {
-        Tensor dx = layer.backward(gradOutput);
-        float[] g = in.grad().data();
-        float[] d = dx.data();
-        for (int i = 0; i < g.length; i++) {
-          g[i] += d[i];
-        }
-      }
-    }, options);
+    return check(Function.of(variables, () -> layer.forward(input), g -> in.accumulateGrad(layer.backward(g))),
+        options);
   }
 
   /** Checks every variable of {@code function}. */

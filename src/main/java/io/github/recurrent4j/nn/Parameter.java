@@ -35,6 +35,19 @@ public final class Parameter {
     return new Parameter(prefix + name, value, grad);
   }
 
+  /** Adds {@code delta} (the shape of {@link #value()}) into {@link #grad()}. */
+  public void accumulateGrad(Tensor delta) {
+    if (delta == null || !delta.hasShape(value.shape())) {
+      throw new IllegalArgumentException("Parameter " + name + ": expected a gradient of shape " + value.shapeString()
+          + ", got " + (delta == null ? "null" : delta.shapeString()));
+    }
+    float[] g = grad.data();
+    float[] d = delta.data();
+    for (int i = 0; i < g.length; i++) {
+      g[i] += d[i];
+    }
+  }
+
   public String name() {
     return name;
   }

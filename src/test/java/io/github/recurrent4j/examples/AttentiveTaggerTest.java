@@ -21,29 +21,15 @@ class AttentiveTaggerTest {
     variables.addAll(tagger.parameters());
     assertThat(tagger.parameters()).extracting(Parameter::name).contains("gru.weight_ih_l0_reverse",
         "attention.in_proj_weight", "output.weight");
-    GradientCheck.check(new GradientCheck.Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        Tensor y = tagger.forward(x.value(), lengths).copy();
-        // padded steps are not predictions: zero them here, as the loss ignores them
-        java.util.Arrays.fill(y.data(), (4 + 2) * 5, 8 * 5, 0f);
-        return y;
-      }
-
-      @Override
-      public void backward(Tensor g) {
-        Tensor masked = g.copy();
-        java.util.Arrays.fill(masked.data(), (4 + 2) * 5, 8 * 5, 0f);
-        Tensor dx = tagger.backward(masked);
-        for (int i = 0; i < dx.size(); i++) {
-          x.grad().data()[i] += dx.data()[i];
-        }
-      }
-    }, GradientCheck.Options.defaults()).requirePassed();
+    GradientCheck.check(GradientCheck.Function.of(variables, () -> {
+      Tensor y = tagger.forward(x.value(), lengths).copy();
+      // padded steps are not predictions: zero them here, as the loss ignores them
+      java.util.Arrays.fill(y.data(), (4 + 2) * 5, 8 * 5, 0f);
+      return y;
+    }, g -> {
+      Tensor masked = g.copy();
+      java.util.Arrays.fill(masked.data(), (4 + 2) * 5, 8 * 5, 0f);
+      x.accumulateGrad(tagger.backward(masked));
+    }), GradientCheck.Options.defaults()).requirePassed();
   }
 }

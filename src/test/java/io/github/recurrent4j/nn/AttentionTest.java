@@ -96,33 +96,16 @@ class AttentionTest {
     List<Parameter> variables = new ArrayList<>(List.of(q, k, v));
     variables.addAll(attention.parameters());
     Attention.Attended[] last = new Attention.Attended[1];
-    GradientCheck.check(new GradientCheck.Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        last[0] = attention.attend(q.value(), k.value(), v.value(), lengths);
-        return throughWeights ? last[0].weights().copy() : last[0].context().copy();
-      }
-
-      @Override
-      public void backward(Tensor g) {
-        Attention.Grads grads = throughWeights
-            ? last[0].backward(Tensor.zerosLike(last[0].context()), g) : last[0].backward(g);
-        add(q, grads.query());
-        add(k, grads.keys());
-        add(v, grads.values());
-      }
-    }, GradientCheck.Options.defaults()).requirePassed();
-  }
-
-  static void add(Parameter p, Tensor g) {
-    for (int i = 0; i < g.size(); i++) {
-      p.grad().data()[i] += g.data()[i];
-    }
+    GradientCheck.check(GradientCheck.Function.of(variables, () -> {
+      last[0] = attention.attend(q.value(), k.value(), v.value(), lengths);
+      return throughWeights ? last[0].weights().copy() : last[0].context().copy();
+    }, g -> {
+      Attention.Grads grads = throughWeights
+          ? last[0].backward(Tensor.zerosLike(last[0].context()), g) : last[0].backward(g);
+      q.accumulateGrad(grads.query());
+      k.accumulateGrad(grads.keys());
+      v.accumulateGrad(grads.values());
+    }), GradientCheck.Options.defaults()).requirePassed();
   }
 
   @ParameterizedTest

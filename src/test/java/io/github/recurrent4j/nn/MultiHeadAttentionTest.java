@@ -96,25 +96,9 @@ class MultiHeadAttentionTest {
     List<Parameter> variables = new ArrayList<>(List.of(x));
     variables.addAll(mha.parameters());
     int[] lengths = {5, 3};
-    GradientCheck.check(new GradientCheck.Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        return mha.forward(x.value(), x.value(), x.value(), lengths, lengths, true);
-      }
-
-      @Override
-      public void backward(Tensor g) {
-        Tensor dx = mha.backward(g);
-        for (int i = 0; i < dx.size(); i++) {
-          x.grad().data()[i] += dx.data()[i];
-        }
-      }
-    }, GradientCheck.Options.defaults()).requirePassed();
+    GradientCheck.check(GradientCheck.Function.of(variables,
+        () -> mha.forward(x.value(), x.value(), x.value(), lengths, lengths, true),
+        g -> x.accumulateGrad(mha.backward(g))), GradientCheck.Options.defaults()).requirePassed();
   }
 
   @Test
@@ -154,29 +138,14 @@ class MultiHeadAttentionTest {
     Parameter v = new Parameter("value", Init.normal(Tensor.zeros(2, 5, 4), 0, 1, rng));
     List<Parameter> variables = new ArrayList<>(List.of(q, k, v));
     variables.addAll(mha.parameters());
-    GradientCheck.check(new GradientCheck.Function() {
-      @Override
-      public List<Parameter> variables() {
-        return variables;
-      }
-
-      @Override
-      public Tensor forward() {
-        return mha.forward(q.value(), k.value(), v.value(), new int[] {3, 2}, new int[] {5, 2}, false);
-      }
-
-      @Override
-      public void backward(Tensor g) {
-        Tensor[] grads = mha.backwardAll(g);
-        Parameter[] inputs = {q, k, v};
-        for (int i = 0; i < 3; i++) {
-          float[] into = inputs[i].grad().data();
-          for (int j = 0; j < into.length; j++) {
-            into[j] += grads[i].data()[j];
-          }
-        }
-      }
-    }, GradientCheck.Options.defaults()).requirePassed();
+    GradientCheck.check(GradientCheck.Function.of(variables,
+        () -> mha.forward(q.value(), k.value(), v.value(), new int[] {3, 2}, new int[] {5, 2}, false),
+        g -> {
+          Tensor[] grads = mha.backwardAll(g);
+          q.accumulateGrad(grads[0]);
+          k.accumulateGrad(grads[1]);
+          v.accumulateGrad(grads[2]);
+        }), GradientCheck.Options.defaults()).requirePassed();
   }
 
   @Test

@@ -84,22 +84,8 @@ class Seq2SeqTest {
       Seq2Seq model = new Seq2Seq(5, 6, 3, 4, cell, style, score, 4, 5, new Rng(3));
       int[][] src = {{1, 2, 3, 0}, {4, 1}};
       int[][] tgt = {{2, 3}, {1, 0, 3}};
-      GradientCheck.check(new GradientCheck.Function() {
-        @Override
-        public List<Parameter> variables() {
-          return model.parameters();
-        }
-
-        @Override
-        public Tensor forward() {
-          return model.forward(src, tgt);
-        }
-
-        @Override
-        public void backward(Tensor g) {
-          model.backward(g);
-        }
-      }, GradientCheck.Options.defaults()).requirePassed();
+      GradientCheck.check(GradientCheck.Function.of(model.parameters(), () -> model.forward(src, tgt), model::backward),
+          GradientCheck.Options.defaults()).requirePassed();
     }
   }
 
