@@ -15,7 +15,8 @@ public final class Main {
 
   static Map<String, Demo> demos() {
     Map<String, Demo> demos = new LinkedHashMap<>();
-    for (Demo d : new Demo[] {new FlightBookingDemo(), new DateDemo(), new AddingDemo(), new TinyTaggerDemo()}) {
+    for (Demo d : new Demo[] {new FlightBookingDemo(), new CharDemo(), new DateDemo(), new AddingDemo(),
+        new TinyTaggerDemo()}) {
       demos.put(d.name(), d);
     }
     return demos;

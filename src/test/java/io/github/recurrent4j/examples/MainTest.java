@@ -76,6 +76,37 @@ class MainTest {
   }
 
   @Test
+  void theCharDemoBeatsTheUnigramEntropySamplesAndReloadsItsModel(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    System.setProperty("recurrent4j.demo.dir", dir.toString());
+    Run r;
+    try {
+      r = run("chars", "--quick");
+    } finally {
+      System.clearProperty("recurrent4j.demo.dir");
+    }
+    assertThat(r.status()).isZero();
+    Matcher m = Pattern.compile("held-out: (\\d+\\.\\d+) bits per character, against (\\d+\\.\\d+) for the unigram")
+        .matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    double bits = Double.parseDouble(m.group(1));
+    // The unigram entropy printed is the text's own, computed here independently of the demo.
+    String text = CharDemo.embeddedText();
+    int[] counts = new int[65536];
+    text.chars().forEach(c -> counts[c]++);
+    double unigram = 0;
+    for (int count : counts) {
+      unigram -= count == 0 ? 0 : (double) count / text.length() * Math.log((double) count / text.length()) / Math.log(2);
+    }
+    assertThat(Double.parseDouble(m.group(2))).isCloseTo(unigram, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(bits).as(r.out()).isLessThan(unigram);
+    assertThat(r.out()).contains("sample at temperature 0.5:").contains("sample at temperature 1.0:")
+        .contains("and reloaded it").contains(", identical");
+    java.nio.file.Path saved = dir.resolve("char-lstm.safetensors");
+    assertThat(CharModel.load(saved).bitsPerCharacter(CharModel.load(saved).encode(text.substring(0, 2000)))).isLessThan(unigram);
+  }
+
+  @Test
   void theAddingDemoShowsTheLstmSolvingWhatTheElmanNetworkCannot() {
     Run r = run("adding", "--quick");
     assertThat(r.status()).isZero();
@@ -104,11 +135,11 @@ class MainTest {
   void helpListsTheDemosAndBadArgumentsSayWhatIsWrong() {
     Run help = run("--help");
     assertThat(help.status()).isZero();
-    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("dates").contains("adding")
+    assertThat(help.out()).contains("usage: Main [demo] [--quick]").contains("flights").contains("chars").contains("dates").contains("adding")
         .contains("tiny");
     Run unknown = run("nope");
     assertThat(unknown.status()).isEqualTo(2);
-    assertThat(unknown.err()).contains("no demo named nope; demos: flights, dates, adding, tiny");
+    assertThat(unknown.err()).contains("no demo named nope; demos: flights, chars, dates, adding, tiny");
     Run badOption = run("--fast");
     assertThat(badOption.status()).isEqualTo(2);
     assertThat(badOption.err()).contains("unknown option --fast; see --help");
