@@ -19,12 +19,12 @@ public final class FloatMath {
   public static final float LOG2E = 1.44269504088896341f;
   /** Adding and subtracting 1.5·2^23 rounds a float of magnitude below 2^22 to the nearest integer. */
   public static final float ROUNDER = 0x1.8p23f;
-  /** The bits of {@link #ROUNDER}: a rounded float minus these bits is its integer part (|n| < 2^22). */
+  /** The bits of {@link #ROUNDER}: a rounded float minus these bits is its integer part (|n| &lt; 2^22). */
   public static final int ROUNDER_BITS = 0x4B400000;
   /** ln 2 split in two so that {@code x - n·ln2} keeps its low bits. */
   public static final float LN2_HI = 0.693145751953125f;
   public static final float LN2_LO = 1.42860677e-06f;
-  /** Taylor coefficients of e^r, |r| <= ln2/2: 1/k!. */
+  /** Taylor coefficients of e^r, |r| &lt;= ln2/2: 1/k!. */
   public static final float E2 = 1f / 2;
   public static final float E3 = 1f / 6;
   public static final float E4 = 1f / 24;

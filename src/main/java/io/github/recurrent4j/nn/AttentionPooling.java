@@ -10,7 +10,7 @@ import java.util.List;
  * Attention pooling, the "BiLSTM + attention" classifier head: a learned query {@code u} attends over
  * each row's valid steps and returns their weighted sum, {@code [B, T, F] -> [B, F]}:
  * <pre>
- *   α_t = softmax_t(score(u, h_t))  over t < lengths[b]        y = Σ_t α_t h_t
+ *   α_t = softmax_t(score(u, h_t))  over t &lt; lengths[b]        y = Σ_t α_t h_t
  * </pre>
  * The default score is additive (Bahdanau, as in Yang et al.'s hierarchical attention networks):
  * {@code vᵀ tanh(W_q u + W_k h_t)}. Padded steps get exactly zero weight and zero gradient. A row of
