@@ -13,7 +13,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded mutations of valid files fed to the reader: each read either succeeds, with every tensor's
@@ -39,7 +41,7 @@ class SafeTensorsFuzzTest {
     byte[] b = file.clone();
     long headerLength = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     int headerEnd = (int) Math.min(b.length, 8 + headerLength);
-    switch (rng.nextInt(7)) {
+    switch (rng.nextInt(8)) {
       case 0 -> { // flip bytes anywhere
         int n = 1 + rng.nextInt(4);
         for (int i = 0; i < n; i++) {
@@ -59,6 +61,14 @@ class SafeTensorsFuzzTest {
         long v = values[rng.nextInt(values.length)];
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v);
         how.append("header length ").append(v);
+      }
+      case 7 -> { // a consistent but huge claim: shape [n] and offsets [0, 4n] for the first tensor
+        String header = new String(b, 8, headerEnd - 8, StandardCharsets.ISO_8859_1);
+        long n = 1L << (16 + rng.nextInt(30));
+        String mutated = header.replaceFirst("\"shape\":\\[[^\\]]*\\],\"data_offsets\":\\[\\d+,\\d+\\]",
+            "\"shape\":[" + n + "],\"data_offsets\":[0," + 4 * n + "]");
+        how.append("claims ").append(n).append(" floats");
+        return rebuild(mutated, b, headerEnd);
       }
       case 3, 4 -> { // replace a number in the header: offsets and shapes
         String header = new String(b, 8, headerEnd - 8, StandardCharsets.ISO_8859_1);
@@ -106,28 +116,79 @@ class SafeTensorsFuzzTest {
   }
 
   @Test
-  void mutatedFilesAreReadConsistentlyOrRejectedWithTheFormatException() throws Exception {
+  void mutatedFilesAreReadConsistentlyOrRejectedWithTheFormatException(@TempDir Path dir) throws Exception {
     int iterations = Integer.getInteger("fuzz.iterations", 5_000);
+    int accepted = fuzz(iterations, Long.getLong("fuzz.seed", 2026), dir);
+    assertThat(accepted).as("some mutations keep a valid file").isPositive();
+    assertThat(accepted).as("most mutations break it").isLessThan(iterations);
+  }
+
+  /**
+   * The same fuzzing in a separate JVM with a 256 MB heap, which a reader that believed a header's
+   * sizes before checking them against the file would exhaust; it must also finish, not hang.
+   */
+  @Test
+  void underA256MegabyteHeapNothingRunsOutOfMemoryOrHangs(@TempDir Path dir) throws Exception {
+    Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-cp", System.getProperty("java.class.path"), SmallHeap.class.getName(), "3000", "77",
+        dir.toString())).redirectErrorStream(true).start();
+    boolean finished = p.waitFor(120, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly();
+    }
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(finished).as("the fuzzing JVM finished within 120 s; output: %s", output).isTrue();
+    assertThat(p.exitValue()).as(output).isZero();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("fuzz: 3000 mutations, max heap (\\d+) MB").matcher(output);
+    assertThat(m.find()).as(output).isTrue();
+    assertThat(Integer.parseInt(m.group(1))).as("the child's heap limit in MB").isLessThanOrEqualTo(256);
+  }
+
+  /** The child JVM of {@link #underA256MegabyteHeapNothingRunsOutOfMemoryOrHangs}. */
+  static final class SmallHeap {
+    public static void main(String[] args) throws Exception {
+      int iterations = Integer.parseInt(args[0]);
+      int accepted = fuzz(iterations, Long.parseLong(args[1]), Path.of(args[2]));
+      System.out.printf("fuzz: %d mutations, max heap %d MB, %d accepted%n", iterations,
+          Runtime.getRuntime().maxMemory() >> 20, accepted);
+    }
+  }
+
+  /**
+   * Runs {@code iterations} seeded mutations through the reader, every eighth one from a file on
+   * disk (the streaming path) and the rest from memory; returns how many were accepted.
+   */
+  static int fuzz(int iterations, long seed, Path dir) throws Exception {
     List<byte[]> seeds = seeds();
-    Rng rng = new Rng(Long.getLong("fuzz.seed", 2026));
+    Rng rng = new Rng(seed);
     int accepted = 0;
+    Path file = dir.resolve("fuzz.safetensors");
     for (int i = 0; i < iterations; i++) {
       StringBuilder how = new StringBuilder();
-      byte[] file = mutate(seeds.get(rng.nextInt(seeds.size())), rng, how);
+      byte[] bytes = mutate(seeds.get(rng.nextInt(seeds.size())), rng, how);
       try {
-        SafeTensors.Contents c = SafeTensors.parse(file);
+        SafeTensors.Contents c;
+        if (i % 8 == 0) {
+          Files.write(file, bytes);
+          c = SafeTensors.load(file);
+        } else {
+          c = SafeTensors.parse(bytes);
+        }
         for (Map.Entry<String, Tensor> e : c.tensors().entrySet()) {
-          assertThat((long) e.getValue().size()).as("iteration %d (%s): %s", i, how, e.getKey())
-              .isEqualTo(Tensor.sizeOf(e.getValue().shape()));
+          if (e.getValue().size() != Tensor.sizeOf(e.getValue().shape())) {
+            throw new AssertionError("iteration " + i + " (" + how + "): " + e.getKey() + " has "
+                + e.getValue().size() + " values for shape " + e.getValue().shapeString());
+          }
         }
         accepted++;
       } catch (SafeTensorsFormatException expected) {
-        assertThat(expected.getMessage()).isNotBlank();
+        if (expected.getMessage() == null || expected.getMessage().isBlank()) {
+          throw new AssertionError("iteration " + i + " (" + how + "): a format exception without a message");
+        }
       } catch (Throwable other) {
         throw new AssertionError("iteration " + i + " (" + how + ") threw " + other, other);
       }
     }
-    assertThat(accepted).as("some mutations keep a valid file").isPositive();
-    assertThat(accepted).as("most mutations break it").isLessThan(iterations);
+    return accepted;
   }
 }
