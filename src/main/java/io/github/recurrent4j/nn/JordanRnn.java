@@ -38,6 +38,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   private final String suffix; // of every parameter name: "_l0", or "_l0_reverse" in a Bidirectional
   private Pass last; // the last training forward
+  private final TrainingGuard guard = new TrainingGuard();
   private RnnState finalState;
   private RnnState initialGrad;
 
@@ -103,10 +104,15 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
-    last = run(x, lengths, initial);
-    finalState = RnnState.of(Tensor.of(last.context.clone(), 1, last.batch, outputSize));
-    initialGrad = null;
-    return Tensor.of(last.y.clone(), last.batch, last.steps, outputSize);
+    boolean entered = guard.enter(this, "forward");
+    try {
+      last = run(x, lengths, initial);
+      finalState = RnnState.of(Tensor.of(last.context.clone(), 1, last.batch, outputSize));
+      initialGrad = null;
+      return Tensor.of(last.y.clone(), last.batch, last.steps, outputSize);
+    } finally {
+      guard.leave(entered);
+    }
   }
 
   /**
@@ -205,6 +211,15 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor backward(Tensor dy, RnnState gradFinal) {
+    boolean entered = guard.enter(this, "backward");
+    try {
+      return trainingBackward(dy, gradFinal);
+    } finally {
+      guard.leave(entered);
+    }
+  }
+
+  private Tensor trainingBackward(Tensor dy, RnnState gradFinal) {
     if (last == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }

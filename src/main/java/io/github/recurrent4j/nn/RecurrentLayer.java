@@ -43,6 +43,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   private Rng dropoutRng; // draws one mask per sequence per training forward
   private RnnState initialGrad;
   private RnnState finalState;
+  private final TrainingGuard guard = new TrainingGuard();
 
   /**
    * Everything one forward pass computes and its backward needs. A training forward keeps its Run
@@ -319,6 +320,15 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    boolean entered = guard.enter(this, "forward");
+    try {
+      return trainingForward(x, lengths, initial);
+    } finally {
+      guard.leave(entered);
+    }
+  }
+
+  private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial) {
     checkInput(x);
     int b = x.dim(0);
     int t = x.dim(1);
@@ -461,12 +471,22 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
-    if (last == null || last.input == null) {
-      throw new IllegalStateException(this + ": backward called before forward");
+    boolean entered = guard.enter(this, "backward");
+    try {
+      if (last == null || last.input == null) {
+        throw new IllegalStateException(this + ": backward called before forward");
+      }
+      Tensor dx = backward(last, gradOutput, gradFinal);
+      initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
+      return dx;
+    } finally {
+      guard.leave(entered);
     }
-    Tensor dx = backward(last, gradOutput, gradFinal);
-    initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
-    return dx;
+  }
+
+  /** The thread inside forward or backward, if any (for tests of the guard). */
+  Thread trainingThread() {
+    return guard.inside();
   }
 
   /** Backpropagation through the forward pass recorded in {@code r}; leaves d(loss)/d(h0) in {@code r.dh}. */
