@@ -37,9 +37,12 @@ public final class AttentionPooling implements SequenceLayer {
     this.query = new Parameter("query", Init.uniform(Tensor.zeros(features), -bound, bound, rng));
     this.attention = new Attention(score, features, features, hidden, rng);
   }
-
   @Override
   public Tensor forward(Tensor x, int[] lengths) {
+    return LayerErrors.within(this, () -> checkedForward(x, lengths));
+  }
+
+  private Tensor checkedForward(Tensor x, int[] lengths) {
     if (x == null || x.rank() != 3 || x.dim(2) != features) {
       throw new IllegalArgumentException(this + ": expected input [batch, time, " + features + "], got "
           + (x == null ? "null" : x.shapeString()));
@@ -60,9 +63,12 @@ public final class AttentionPooling implements SequenceLayer {
     }
     return last.weights();
   }
-
   @Override
   public Tensor backward(Tensor dy) {
+    return LayerErrors.within(this, () -> checkedBackward(dy));
+  }
+
+  private Tensor checkedBackward(Tensor dy) {
     if (last == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }

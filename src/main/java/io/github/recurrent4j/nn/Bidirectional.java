@@ -62,6 +62,10 @@ public final class Bidirectional implements StatefulSequenceLayer {
   /** The training forward from an initial state of shape (2, B, H) ({@code null} for zeros). */
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    return LayerErrors.within(this, () -> checkedForward(x, lengths, initial));
+  }
+
+  private Tensor checkedForward(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
     yForward = forwardLayer.forward(x, lengths, init[0]);
     int[] lens = lengthsOf(x, lengths);
@@ -75,6 +79,10 @@ public final class Bidirectional implements StatefulSequenceLayer {
    * nothing, safe on many threads at once while nobody trains the layer.
    */
   public RecurrentLayer.Result infer(Tensor x, int[] lengths, RnnState initial) {
+    return LayerErrors.within(this, () -> checkedInfer(x, lengths, initial));
+  }
+
+  private RecurrentLayer.Result checkedInfer(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
     RecurrentLayer.Result f = inferOf(forwardLayer, x, lengths, init[0]);
     int[] lens = lengthsOf(x, lengths);
@@ -96,6 +104,10 @@ public final class Bidirectional implements StatefulSequenceLayer {
   /** Backpropagation through both directions; the initial state's gradient is then {@link #initialStateGrad()}. */
   @Override
   public Tensor backward(Tensor dy, RnnState gradFinal) {
+    return LayerErrors.within(this, () -> checkedBackward(dy, gradFinal));
+  }
+
+  private Tensor checkedBackward(Tensor dy, RnnState gradFinal) {
     if (yForward == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }

@@ -116,6 +116,8 @@ public final class Seq2Seq implements Module {
           + (source == null ? "null" : source.length) + " and " + (target == null ? "null" : target.length));
     }
     int b = source.length;
+    checkIds(source, "source", sourceEmbedding.count());
+    checkIds(target, "target", targetVocab);
     Padded src = pad(source, "source", 0);
     int[][] decoderInput = new int[b][];
     int[][] expected = new int[b][];
@@ -282,6 +284,10 @@ public final class Seq2Seq implements Module {
       throw new IllegalArgumentException(this + ": beamWidth must be positive and maxLength non-negative, got "
           + beamWidth + " and " + maxLength);
     }
+    if (source == null) {
+      throw new IllegalArgumentException(this + ": source must not be null");
+    }
+    checkIds(new int[][] {source}, "source", sourceEmbedding.count());
     Padded src = pad(new int[][] {source}, "source", 0);
     int s = src.steps;
     int h = hidden;
@@ -363,6 +369,18 @@ public final class Seq2Seq implements Module {
   private record Padded(int[] ids, int[] lengths, int steps) {}
 
   /** Right-pads ragged rows with {@code fill}; every row must be non-empty. */
+  /** Every id of every (non-null) row in [0, vocab), or an exception that names the row, the position and the id. */
+  private void checkIds(int[][] rows, String what, int vocab) {
+    for (int i = 0; i < rows.length; i++) {
+      for (int j = 0; rows[i] != null && j < rows[i].length; j++) {
+        if (rows[i][j] < 0 || rows[i][j] >= vocab) {
+          throw new IllegalArgumentException(this + ": " + what + " " + i + " has the id " + rows[i][j] + " at position "
+              + j + ", outside the vocabulary [0, " + vocab + ")");
+        }
+      }
+    }
+  }
+
   private Padded pad(int[][] rows, String what, int fill) {
     int steps = 0;
     int[] lengths = new int[rows.length];

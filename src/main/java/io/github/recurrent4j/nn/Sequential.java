@@ -52,10 +52,12 @@ public final class Sequential implements SequenceLayer {
     Tensor h = x;
     for (int i = 0; i < layers.size(); i++) {
       Layer layer = layers.get(i);
+      Tensor in = h;
+      int[] lens = lengths;
       if (layer instanceof SequenceLayer s && sequence) {
-        h = s.forward(h, lengths);
+        h = LayerErrors.within(this + " at layer " + i, () -> s.forward(in, lens));
       } else {
-        h = layer.forward(h);
+        h = LayerErrors.within(this + " at layer " + i, () -> layer.forward(in));
         if (sequence && lengths != null && h.rank() == 3) {
           SequenceLengths.zeroPadded(h, lengths);
           masked[i] = true;
@@ -77,7 +79,9 @@ public final class Sequential implements SequenceLayer {
         g = g.copy();
         SequenceLengths.zeroPadded(g, lengths);
       }
-      g = layers.get(i).backward(g);
+      Tensor dy = g;
+      Layer layer = layers.get(i);
+      g = LayerErrors.within(this + " at layer " + i, () -> layer.backward(dy));
     }
     return g;
   }

@@ -126,9 +126,12 @@ public final class StackedRnn implements StatefulSequenceLayer {
   public List<StatefulSequenceLayer> levels() {
     return levels;
   }
-
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
+    return LayerErrors.within(this, () -> checkedForward(x, lengths, initial));
+  }
+
+  private Tensor checkedForward(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, x == null ? 0 : x.dim(0), "initial state");
     masks.clear();
     trainedLevels = 0;
@@ -152,6 +155,10 @@ public final class StackedRnn implements StatefulSequenceLayer {
 
   /** The inference forward: no dropout, nothing kept, safe on many threads at once while nobody trains. */
   public RecurrentLayer.Result infer(Tensor x, int[] lengths, RnnState initial) {
+    return LayerErrors.within(this, () -> checkedInfer(x, lengths, initial));
+  }
+
+  private RecurrentLayer.Result checkedInfer(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, x == null ? 0 : x.dim(0), "initial state");
     Tensor h = x;
     List<RnnState> finals = new ArrayList<>();
@@ -176,9 +183,12 @@ public final class StackedRnn implements StatefulSequenceLayer {
     }
     return concat(finals);
   }
-
   @Override
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
+    return LayerErrors.within(this, () -> checkedBackward(gradOutput, gradFinal));
+  }
+
+  private Tensor checkedBackward(Tensor gradOutput, RnnState gradFinal) {
     if (trainedLevels != levels.size()) {
       throw new IllegalStateException(this + ": backward called before forward");
     }
