@@ -170,7 +170,7 @@ class Seq2SeqTest {
     assertThatThrownBy(() -> model.forward(new int[][] {{7}}, new int[][] {{1}}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("source 0 has the id 7 at position 0, outside the vocabulary [0, 5)");
     assertThatThrownBy(() -> model.beamSearch(new int[] {9}, 2, 5))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token id 9 at position 0 is out of range [0, 5)");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("source 0 has the id 9 at position 0, outside the vocabulary [0, 5)");
     assertThatThrownBy(() -> model.beamSearch(new int[] {1}, 0, 5))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("beamWidth must be positive");
     model.forward(new int[][] {{1}}, new int[][] {{1}});
