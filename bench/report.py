@@ -105,6 +105,96 @@ def layers_section(java_out, torch_out, command):
     return "\n".join(lines) + "\n"
 
 
+WORKLOADS = {
+    "W1": ("Lstm train step, B=32, T=50, I=64, H=128", 1.5),
+    "W2": ("Gru train step, same shapes", 1.5),
+    "W3": ("SimpleRnn (tanh) train step, same shapes", 1.5),
+    "W4": ("Lstm train step, B=64, T=100, I=256, H=512", 0.8),
+    "W5": ("streaming Lstm inference, I=64, H=256, batch 1, one step", 5.0),
+    "W6": ("Bidirectional Lstm inference, B=32, T=50, I=64, H=128", 1.5),
+    "W7": ("MultiHeadAttention self-attention fwd+bwd, B=32, T=64, E=128, 4 heads", 1.5),
+    "W8-512": ("GEMM 512³", 0.6),
+    "W8-1024": ("GEMM 1024³", 0.6),
+}
+
+
+def read_compare(path):
+    rows, extra = {}, []
+    for line in open(path):
+        f = line.split()
+        if len(f) == 4 and f[0] in WORKLOADS and f[1].startswith("threads="):
+            rows[(f[0], int(f[1][8:]))] = (float(f[2]), f[3])
+        elif f and f[0] in ("memory", "scale"):
+            extra.append(line.strip())
+    return rows, extra
+
+
+def compare_lines(java_out, torch_out):
+    """The issue's one line per workload and thread count; ratio above 1 means recurrent4j is faster."""
+    java, _ = read_compare(java_out)
+    torch_rows, _ = read_compare(torch_out)
+    out = []
+    for key in sorted(java, key=lambda k: (list(WORKLOADS).index(k[0]), k[1])):
+        ours, unit = java[key]
+        theirs = torch_rows.get(key, (None, unit))[0]
+        ratio = None if not theirs else (theirs / ours if unit == "us/step" else ours / theirs)
+        out.append((key[0], key[1], ours, theirs, unit, ratio))
+    return out
+
+
+def compare_section(java_out, torch_out, java_scale, torch_scale, command):
+    rows = compare_lines(java_out, torch_out)
+    _, java_extra = read_compare(java_out)
+    lines = [
+        "## Comparison with PyTorch (W1–W8)",
+        "",
+        f"Measured {datetime.date.today()} with `{command}` on {machine()}.",
+        "Both sides in the same run, one after the other, with the same float32 shapes and work; medians of 7",
+        "timed batches after warm-up (Java: `Bench`, PyTorch: `bench/timing.py`). Threads are set on both sides:",
+        "`Parallel.setThreads` in Java; `torch.set_num_threads`, `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and",
+        "`OMP_WAIT_POLICY=PASSIVE` for PyTorch, with OpenBLAS free to pick its best (AVX-512) kernels.",
+        "A train step is forward, MSE on every output, backward and an Adam step. ratio = recurrent4j speed /",
+        "PyTorch speed (for µs per step, PyTorch's time / ours): above 1 we are faster.",
+        "",
+        "| id | workload | threads | recurrent4j | PyTorch | unit | ratio | target | met |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+    ]
+    for wid, threads, ours, theirs, unit, ratio in rows:
+        name, target = WORKLOADS[wid]
+        met = "–" if ratio is None else ("yes" if ratio >= target else "no")
+        lines.append(f"| {wid} | {name} | {threads} | {ours:.1f} | {theirs if theirs else '–'} | {unit} | "
+                     f"{'–' if ratio is None else f'{ratio:.2f}'} | ≥ {target} | {met} |")
+    mem = {}
+    for line in java_extra:
+        for field in line.split()[2:]:
+            k, v = field.split("=")
+            mem[line.split()[1] + " " + k] = int(v)
+    if mem:
+        first, warm = mem.get("W1 first-step-bytes"), mem.get("W1 warm-step-bytes")
+        lines += ["", "**Memory** (Java, `ThreadMXBean.getThreadAllocatedBytes`, 1 thread): a W1 train step allocates "
+                  f"{first:,} bytes the first time (the activation cache and every buffer kept between steps) and "
+                  f"{warm:,} bytes of new garbage once warm, {100.0 * warm / first:.1f}% of it (target < 1%). "
+                  f"A warm W5 streaming step allocates {mem.get('W5 bytes-per-1000-steps', 0) / 1000:g} bytes "
+                  "(target 0)."]
+    js = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(java_scale) if l.startswith("scale ")}
+    ts = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(torch_scale) if l.startswith("scale ")}
+    if js:
+        lines += ["", "**Scale**: W1 (1 thread) in ms per train step as one of T, B and H grows from B=32, T=50, "
+                  "I=64, H=128, beside PyTorch; `per unit` divides by the size that grew, so a flat column means "
+                  "linear growth.", "",
+                  "| case | recurrent4j ms | PyTorch ms | ratio | recurrent4j per unit | PyTorch per unit |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for key, ours in js.items():
+            theirs = ts.get(key)
+            b, t, h = (int(x.split("=")[1]) for x in key.split()[1:4])
+            unit = t if (b == 32 and h == 128 and t != 50) else b if (t == 50 and h == 128 and b != 32) else (
+                h if h != 128 else t)
+            lines.append(f"| {key[6:]} | {ours:.2f} | {theirs if theirs else '–'} | "
+                         f"{theirs / ours if theirs else float('nan'):.2f} | {ours / unit:.4f} | "
+                         f"{theirs / unit if theirs else float('nan'):.4f} |")
+    return "\n".join(lines) + "\n"
+
+
 def replace_section(text, name, section):
     pattern = re.compile(r"^## " + re.escape(name) + r"\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
@@ -118,6 +208,13 @@ def main():
         title, section = "GEMM", gemm_section(*sys.argv[2:9])
     elif kind == "layers":
         title, section = "Recurrent layers", layers_section(*sys.argv[2:5])
+    elif kind == "compare-lines":
+        for wid, threads, ours, theirs, unit, ratio in compare_lines(sys.argv[2], sys.argv[3]):
+            print(f"{wid} threads={threads} recurrent4j={ours:.2f} pytorch={theirs} unit={unit} ratio="
+                  + ("-" if ratio is None else f"{ratio:.2f}"))
+        return
+    elif kind == "compare":
+        title, section = "Comparison with PyTorch (W1–W8)", compare_section(*sys.argv[2:7])
     else:
         raise SystemExit(f"unknown section {kind}")
     text = open(PATH).read() if os.path.exists(PATH) else (

@@ -1,0 +1,172 @@
+package io.github.recurrent4j.bench;
+
+import io.github.recurrent4j.kernel.Gemm;
+import io.github.recurrent4j.kernel.Parallel;
+import io.github.recurrent4j.loss.MeanSquaredError;
+import io.github.recurrent4j.nn.Bidirectional;
+import io.github.recurrent4j.nn.Gru;
+import io.github.recurrent4j.nn.Lstm;
+import io.github.recurrent4j.nn.MultiHeadAttention;
+import io.github.recurrent4j.nn.RecurrentLayer;
+import io.github.recurrent4j.nn.RecurrentStream;
+import io.github.recurrent4j.nn.SimpleRnn;
+import io.github.recurrent4j.optim.Adam;
+import io.github.recurrent4j.tensor.Init;
+import io.github.recurrent4j.tensor.Rng;
+import io.github.recurrent4j.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+
+/**
+ * The Java side of {@code bench/compare-pytorch}: the workloads W1–W8 of the performance issue,
+ * printed as {@code W<id> threads=<n> <value> <unit>}, then the memory figures and the W1 scaling
+ * table. {@code bench/compare_torch.py} prints the same lines for PyTorch.
+ *
+ * <p>A train step is forward, mean-squared error on every output, backward and an Adam step.
+ */
+public final class CompareBenchmark {
+  private CompareBenchmark() {}
+
+  private static boolean quick;
+
+  public static void main(String[] args) {
+    quick = args.length > 0 && args[0].equals("--quick");
+    boolean scaleOnly = args.length > 0 && args[0].equals("--scale");
+    if (!scaleOnly) {
+      // The first seconds run the Vector API interpreted: warm every workload up before timing any.
+      for (int pass = 0; pass < 2; pass++) {
+        for (int threads : new int[] {1, 2}) {
+          Parallel.setThreads(threads);
+          workloads(threads, pass == 1);
+        }
+      }
+      Parallel.setThreads(1);
+      memory();
+    }
+    if (scaleOnly) {
+      Parallel.setThreads(1);
+      scale();
+    }
+  }
+
+  private static double seconds(Runnable body, boolean timed) {
+    if (!timed) {
+      Bench.medianSeconds(body, quick ? 0.3 : 1.5, 1, 0.01);
+      return Double.NaN;
+    }
+    return quick ? Bench.medianSeconds(body, 0.2, 3, 0.1) : Bench.medianSeconds(body, 1, 7, 0.4);
+  }
+
+  private static void print(String id, int threads, double value, String unit, boolean timed) {
+    if (timed) {
+      System.out.printf("%s threads=%d %.2f %s%n", id, threads, value, unit);
+    }
+  }
+
+  /** Forward, MSE against a fixed target on every output, backward, Adam. */
+  static Runnable trainStep(RecurrentLayer layer, int batch, int steps, int input, long seed) {
+    Rng rng = new Rng(seed);
+    Tensor x = Init.normal(Tensor.zeros(batch, steps, input), 0, 1, rng);
+    Tensor target = Init.normal(Tensor.zeros(batch, steps, layer.outputSize()), 0, 1, rng);
+    Adam adam = new Adam(layer.parameters(), 1e-3);
+    MeanSquaredError mse = new MeanSquaredError();
+    return () -> {
+      adam.zeroGrad();
+      mse.forward(layer.forward(x, null, null), target);
+      layer.backward(mse.backward(), null);
+      adam.step();
+    };
+  }
+
+  static void workloads(int threads, boolean timed) {
+    int b = 32;
+    int t = 50;
+    for (String kind : new String[] {"W1", "W2", "W3"}) {
+      Rng rng = new Rng(1);
+      RecurrentLayer layer = switch (kind) {
+        case "W1" -> new Lstm(64, 128, rng);
+        case "W2" -> new Gru(64, 128, rng);
+        default -> new SimpleRnn(64, 128, SimpleRnn.Nonlinearity.TANH, rng);
+      };
+      print(kind, threads, b / seconds(trainStep(layer, b, t, 64, 2), timed), "sequences/s", timed);
+    }
+    print("W4", threads, 64 / seconds(trainStep(new Lstm(256, 512, new Rng(1)), 64, 100, 256, 2), timed), "sequences/s",
+        timed);
+
+    RecurrentStream stream = new Lstm(64, 256, new Rng(3)).newStream();
+    float[] xt = new float[64];
+    print("W5", threads, 1e6 * seconds(() -> stream.step(xt), timed), "us/step", timed);
+
+    Bidirectional bi = new Bidirectional(new Lstm(64, 128, new Rng(4)));
+    Tensor x6 = Init.normal(Tensor.zeros(b, t, 64), 0, 1, new Rng(5));
+    print("W6", threads, b / seconds(() -> bi.infer(x6, null, null), timed), "sequences/s", timed);
+
+    MultiHeadAttention mha = new MultiHeadAttention(128, 4, new Rng(6));
+    Tensor x7 = Init.normal(Tensor.zeros(32, 64, 128), 0, 1, new Rng(7));
+    Tensor dy7 = Init.normal(Tensor.zeros(32, 64, 128), 0, 1, new Rng(8));
+    print("W7", threads, 32 / seconds(() -> {
+      mha.zeroGrad();
+      mha.forward(x7);
+      mha.backward(dy7);
+    }, timed), "sequences/s", timed);
+
+    for (int n : new int[] {512, 1024}) {
+      float[] a = Init.normal(Tensor.zeros(n, n), 0, 1, new Rng(9)).data();
+      float[] bm = Init.normal(Tensor.zeros(n, n), 0, 1, new Rng(10)).data();
+      float[] c = new float[n * n];
+      double s = seconds(() -> Gemm.gemm(false, false, n, n, n, 1f, a, 0, n, bm, 0, n, 0f, c, 0, n), timed);
+      print("W8-" + n, threads, 2.0 * n * n * n / s / 1e9, "GFLOP/s", timed);
+    }
+  }
+
+  /** Bytes the current thread allocates running {@code body} once. */
+  static long allocated(Runnable body) {
+    com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    long before = bean.getThreadAllocatedBytes(id);
+    body.run();
+    return bean.getThreadAllocatedBytes(id) - before;
+  }
+
+  /**
+   * W1's garbage per warm train step against the bytes its first step allocates (the activation
+   * cache and the other buffers kept between steps), and a warm streaming step's (W5) garbage.
+   */
+  static void memory() {
+    Lstm lstm = new Lstm(64, 128, new Rng(1));
+    Runnable step = trainStep(lstm, 32, 50, 64, 2);
+    long first = allocated(step);
+    for (int i = 0; i < 200; i++) {
+      step.run();
+    }
+    long warm = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      warm = Math.min(warm, allocated(step));
+    }
+    System.out.printf("memory W1 first-step-bytes=%d warm-step-bytes=%d%n", first, warm);
+    RecurrentStream stream = new Lstm(64, 256, new Rng(3)).newStream();
+    float[] xt = new float[64];
+    for (int i = 0; i < 100_000; i++) {
+      stream.step(xt);
+    }
+    long streamBytes = allocated(() -> {
+      for (int i = 0; i < 1000; i++) {
+        stream.step(xt);
+      }
+    });
+    System.out.printf("memory W5 bytes-per-1000-steps=%d%n", streamBytes);
+  }
+
+  /** W1 (1 thread) as T, B and H grow, one at a time from B=32, T=50, I=64, H=128: milliseconds per train step. */
+  static void scale() {
+    int[][] cases = {
+        {32, 25, 128}, {32, 50, 128}, {32, 100, 128}, {32, 200, 128}, {32, 400, 128},
+        {1, 50, 128}, {8, 50, 128}, {64, 50, 128}, {128, 50, 128}, {256, 50, 128},
+        {32, 50, 32}, {32, 50, 256}, {32, 50, 512}, {32, 50, 1024}};
+    for (int[] c : cases) {
+      Runnable step = trainStep(new Lstm(64, c[2], new Rng(1)), c[0], c[1], 64, 2);
+      Bench.medianSeconds(step, 0.5, 1, 0.01);
+      double s = Bench.medianSeconds(step, 0.3, 3, 0.2);
+      System.out.printf("scale B=%d T=%d H=%d %.3f ms/step%n", c[0], c[1], c[2], s * 1e3);
+    }
+  }
+}
