@@ -1,5 +1,6 @@
 package io.github.recurrent4j.nn;
 
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -67,9 +68,12 @@ public final class Bidirectional implements StatefulSequenceLayer {
 
   private Tensor checkedForward(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
-    yForward = forwardLayer.forward(x, lengths, init[0]);
     int[] lens = lengthsOf(x, lengths);
-    yReverse = reverse(backwardLayer.forward(reverse(x, lens), lens, init[1]), lens);
+    Tensor[] y = new Tensor[2];
+    bothDirections(() -> y[0] = forwardLayer.forward(x, lengths, init[0]),
+        () -> y[1] = reverse(backwardLayer.forward(reverse(x, lens), lens, init[1]), lens));
+    yForward = y[0];
+    yReverse = y[1];
     this.lengths = lens;
     return merge(yForward, yReverse);
   }
@@ -84,10 +88,12 @@ public final class Bidirectional implements StatefulSequenceLayer {
 
   private RecurrentLayer.Result checkedInfer(Tensor x, int[] lengths, RnnState initial) {
     RnnState[] init = split(initial, "initial state");
-    RecurrentLayer.Result f = inferOf(forwardLayer, x, lengths, init[0]);
     int[] lens = lengthsOf(x, lengths);
-    RecurrentLayer.Result r = inferOf(backwardLayer, reverse(x, lens), lens, init[1]);
-    return new RecurrentLayer.Result(merge(f.output(), reverse(r.output(), lens)), stack(f.finalState(), r.finalState()));
+    RecurrentLayer.Result[] run = new RecurrentLayer.Result[2];
+    bothDirections(() -> run[0] = inferOf(forwardLayer, x, lengths, init[0]),
+        () -> run[1] = inferOf(backwardLayer, reverse(x, lens), lens, init[1]));
+    return new RecurrentLayer.Result(merge(run[0].output(), reverse(run[1].output(), lens)),
+        stack(run[0].finalState(), run[1].finalState()));
   }
 
   private static RecurrentLayer.Result inferOf(StatefulSequenceLayer layer, Tensor x, int[] lengths, RnnState initial) {
@@ -148,12 +154,29 @@ public final class Bidirectional implements StatefulSequenceLayer {
         }
       }
     }
-    Tensor dx = forwardLayer.backward(dyF, dFinal[0]);
-    Tensor dxReverse = reverse(backwardLayer.backward(reverse(dyR, lengths), dFinal[1]), lengths);
+    Tensor[] grads = new Tensor[2];
+    bothDirections(() -> grads[0] = forwardLayer.backward(dyF, dFinal[0]),
+        () -> grads[1] = reverse(backwardLayer.backward(reverse(dyR, lengths), dFinal[1]), lengths));
+    Tensor dx = grads[0];
+    Tensor dxReverse = grads[1];
     for (int i = 0; i < dx.size(); i++) {
       dx.data()[i] += dxReverse.data()[i];
     }
     return dx;
+  }
+
+  /**
+   * Runs the two directions, which share nothing, as two tasks: on two threads when the library
+   * may use them (each direction's own kernels then run on its thread). Every kernel gives the
+   * same bits for any thread count, so the result does not depend on this.
+   */
+  private static void bothDirections(Runnable forward, Runnable reverse) {
+    if (Parallel.threads() < 2) {
+      forward.run();
+      reverse.run();
+    } else {
+      Parallel.run(2, direction -> (direction == 0 ? forward : reverse).run());
+    }
   }
 
   /** d(loss)/d(initial state), (2, B, H), from the last backward. */
@@ -201,9 +224,14 @@ public final class Bidirectional implements StatefulSequenceLayer {
     return out;
   }
 
+  /** Checks the input and the lengths before either direction starts, and gives every row's length. */
   private int[] lengthsOf(Tensor x, int[] lengths) {
+    if (x == null || x.rank() != 3) {
+      throw new IllegalArgumentException(this + ": expected input [batch, time, features], got "
+          + (x == null ? "null" : x.shapeString()));
+    }
     if (lengths != null) {
-      return lengths.clone(); // already checked by the forward layer
+      return SequenceLengths.check(this, lengths, x.dim(0), x.dim(1)).clone();
     }
     int[] all = new int[x.dim(0)];
     java.util.Arrays.fill(all, x.dim(1));

@@ -47,6 +47,35 @@ class BidirectionalTest {
         .requirePassed();
   }
 
+  /** The directions run as two tasks on two threads; the numbers must be those of one thread. */
+  @Test
+  void twoThreadsGiveTheBitsOfOne() {
+    float[][][] runs = new float[2][][];
+    int before = io.github.recurrent4j.kernel.Parallel.threads();
+    try {
+      for (int threads = 1; threads <= 2; threads++) {
+        io.github.recurrent4j.kernel.Parallel.setThreads(threads);
+        Rng rng = new Rng(12);
+        Bidirectional bi = new Bidirectional(new Lstm(16, 64, rng), Bidirectional.Merge.CONCAT, rng);
+        Tensor x = Init.normal(Tensor.zeros(32, 40, 16), 0, 1, rng);
+        int[] lengths = new int[32];
+        for (int i = 0; i < 32; i++) {
+          lengths[i] = 1 + rng.nextInt(40);
+        }
+        Tensor y = bi.forward(x, lengths, null);
+        Tensor dx = bi.backward(Init.normal(Tensor.zeros(32, 40, 128), 0, 1, rng), null);
+        Tensor inferred = bi.infer(x, lengths, null).output();
+        runs[threads - 1] = new float[][] {y.data(), dx.data(), bi.parameters().get(1).grad().data(),
+            bi.parameters().get(5).grad().data(), inferred.data(), bi.finalState().h().data()};
+      }
+    } finally {
+      io.github.recurrent4j.kernel.Parallel.setThreads(before);
+    }
+    for (int i = 0; i < runs[0].length; i++) {
+      assertThat(java.util.Arrays.equals(runs[1][i], runs[0][i])).as("array %d", i).isTrue();
+    }
+  }
+
   @Test
   void theReverseDirectionStartsAtEachRowsLastValidStep() {
     // A row padded with garbage must give the same outputs on its valid steps as the same row unpadded.
