@@ -80,6 +80,7 @@ def scale():
     cases = [(32, 25, 128), (32, 50, 128), (32, 100, 128), (32, 200, 128), (32, 400, 128),
              (1, 50, 128), (8, 50, 128), (64, 50, 128), (128, 50, 128), (256, 50, 128),
              (32, 50, 32), (32, 50, 256), (32, 50, 512), (32, 50, 1024)]
+    median_seconds(train_step(torch.nn.LSTM(64, 128, batch_first=True), 32, 50, 64, 128), 3, 1, 0.01)
     for b, t, h in cases:
         step = train_step(torch.nn.LSTM(64, h, batch_first=True), b, t, 64, h)
         s = median_seconds(step, 0.5, 3, 0.2)

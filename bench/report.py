@@ -180,18 +180,18 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
     ts = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(torch_scale) if l.startswith("scale ")}
     if js:
         lines += ["", "**Scale**: W1 (1 thread) in ms per train step as one of T, B and H grows from B=32, T=50, "
-                  "I=64, H=128, beside PyTorch; `per unit` divides by the size that grew, so a flat column means "
-                  "linear growth.", "",
-                  "| case | recurrent4j ms | PyTorch ms | ratio | recurrent4j per unit | PyTorch per unit |",
+                  "I=64, H=128, beside PyTorch. The work of a step is about 6·B·T·4H(I+H) flops (forward products "
+                  "and twice that backward), so linear growth shows as a steady GFLOP/s column: T and B scale the "
+                  "work linearly, H quadratically.", "",
+                  "| case | recurrent4j ms | PyTorch ms | ratio | recurrent4j GFLOP/s | PyTorch GFLOP/s |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for key, ours in js.items():
             theirs = ts.get(key)
             b, t, h = (int(x.split("=")[1]) for x in key.split()[1:4])
-            unit = t if (b == 32 and h == 128 and t != 50) else b if (t == 50 and h == 128 and b != 32) else (
-                h if h != 128 else t)
+            flops = 6.0 * b * t * 4 * h * (64 + h)
             lines.append(f"| {key[6:]} | {ours:.2f} | {theirs if theirs else '–'} | "
-                         f"{theirs / ours if theirs else float('nan'):.2f} | {ours / unit:.4f} | "
-                         f"{theirs / unit if theirs else float('nan'):.4f} |")
+                         f"{theirs / ours if theirs else float('nan'):.2f} | {flops / ours / 1e6:.1f} | "
+                         f"{flops / theirs / 1e6 if theirs else float('nan'):.1f} |")
     return "\n".join(lines) + "\n"
 
 

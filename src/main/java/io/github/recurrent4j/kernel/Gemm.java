@@ -279,14 +279,14 @@ public final class Gemm {
       if (rows < mr) {
         Arrays.fill(ap, panel, panel + kc * mr, 0f);
       }
-      for (int r = 0; r < rows; r++) {
-        int i = i0 + ir + r;
-        if (transA) {
-          for (int p = 0, src = aOff + p0 * lda + i; p < kc; p++, src += lda) {
-            ap[panel + p * mr + r] = a[src];
-          }
-        } else {
-          for (int p = 0, src = aOff + i * lda + p0; p < kc; p++, src++) {
+      if (transA) {
+        // op(A)'s rows are A's columns: copy the panel's row of A at each depth p, a contiguous run
+        for (int p = 0, src = aOff + p0 * lda + i0 + ir; p < kc; p++, src += lda) {
+          System.arraycopy(a, src, ap, panel + p * mr, rows);
+        }
+      } else {
+        for (int r = 0; r < rows; r++) {
+          for (int p = 0, src = aOff + (i0 + ir + r) * lda + p0; p < kc; p++, src++) {
             ap[panel + p * mr + r] = a[src];
           }
         }

@@ -31,6 +31,10 @@ public final class CompareBenchmark {
   public static void main(String[] args) {
     quick = args.length > 0 && args[0].equals("--quick");
     boolean scaleOnly = args.length > 0 && args[0].equals("--scale");
+    if (args.length == 3 && args[0].equals("--profile")) {
+      profile(args[1], Double.parseDouble(args[2]));
+      return;
+    }
     if (!scaleOnly) {
       // The first seconds run the Vector API interpreted: warm every workload up before timing any.
       for (int pass = 0; pass < 2; pass++) {
@@ -118,6 +122,42 @@ public final class CompareBenchmark {
     }
   }
 
+  /**
+   * Runs one workload (W1, W5, W6 or W7) on 1 thread for {@code seconds}, for a profiler
+   * attached from the command line (see bench/profile).
+   */
+  static void profile(String id, double seconds) {
+    Parallel.setThreads(1);
+    Runnable body = switch (id) {
+      case "W1" -> trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2);
+      case "W5" -> {
+        RecurrentStream stream = new Lstm(64, 256, new Rng(3)).newStream();
+        float[] xt = new float[64];
+        yield () -> stream.step(xt);
+      }
+      case "W6" -> {
+        Bidirectional bi = new Bidirectional(new Lstm(64, 128, new Rng(4)));
+        Tensor x = Init.normal(Tensor.zeros(32, 50, 64), 0, 1, new Rng(5));
+        yield () -> bi.infer(x, null, null);
+      }
+      case "W7" -> {
+        MultiHeadAttention mha = new MultiHeadAttention(128, 4, new Rng(6));
+        Tensor x = Init.normal(Tensor.zeros(32, 64, 128), 0, 1, new Rng(7));
+        Tensor dy = Init.normal(Tensor.zeros(32, 64, 128), 0, 1, new Rng(8));
+        yield () -> {
+          mha.zeroGrad();
+          mha.forward(x);
+          mha.backward(dy);
+        };
+      }
+      default -> throw new IllegalArgumentException("no workload " + id + " to profile; W1, W5, W6 or W7");
+    };
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      body.run();
+    }
+  }
+
   /** Bytes the current thread allocates running {@code body} once. */
   static long allocated(Runnable body) {
     com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -162,6 +202,7 @@ public final class CompareBenchmark {
         {32, 25, 128}, {32, 50, 128}, {32, 100, 128}, {32, 200, 128}, {32, 400, 128},
         {1, 50, 128}, {8, 50, 128}, {64, 50, 128}, {128, 50, 128}, {256, 50, 128},
         {32, 50, 32}, {32, 50, 256}, {32, 50, 512}, {32, 50, 1024}};
+    Bench.medianSeconds(trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2), 3, 1, 0.01); // past the JIT's warm-up
     for (int[] c : cases) {
       Runnable step = trainStep(new Lstm(64, c[2], new Rng(1)), c[0], c[1], 64, 2);
       Bench.medianSeconds(step, 0.5, 1, 0.01);
