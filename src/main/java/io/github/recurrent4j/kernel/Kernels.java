@@ -58,6 +58,16 @@ public interface Kernels {
   /** From the relu's output: {@code dx = y > 0 ? dy : 0}. */
   void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
 
+  /**
+   * The LSTM cell's backward for one row of one step, without peepholes: from the saved gate
+   * activations i, f, g, o ({@code hs} each, from {@code gOff}), act(c_t) and c_{t-1} (from
+   * {@code cOff}), and the incoming dh and dc (from {@code sOff}), writes the gradients of the four
+   * gate pre-activations into {@code dGates} (from {@code gOff}) and replaces dc by dc_{t-1}.
+   * {@code tanh} says whether act is tanh (else the identity); g's activation follows it.
+   */
+  void lstmCellBackward(int hs, boolean tanh, float[] gates, int gOff, float[] actC, float[] cPrev, int cOff,
+      float[] dh, float[] dc, int sOff, float[] dGates);
+
   /** Softmax of one row of length {@code n}, max-subtracted so it never overflows. */
   void softmax(float[] x, int xOff, float[] y, int yOff, int n);
 

@@ -120,6 +120,35 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void lstmCellBackward(int hs, boolean tanh, float[] gates, int gOff, float[] actC, float[] cPrev, int cOff,
+      float[] dh, float[] dc, int sOff, float[] dGates) {
+    lstmCellBackward(0, hs, hs, tanh, gates, gOff, actC, cPrev, cOff, dh, dc, sOff, dGates);
+  }
+
+  /**
+   * {@link #lstmCellBackward} for the units {@code [from, to)}: the arithmetic the SIMD kernel
+   * repeats lane by lane, in the same order, so both give the same bits.
+   */
+  public static void lstmCellBackward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] actC,
+      float[] cPrev, int cOff, float[] dh, float[] dc, int sOff, float[] dGates) {
+    for (int j = from; j < to; j++) {
+      float i = gates[gOff + j];
+      float f = gates[gOff + hs + j];
+      float g = gates[gOff + 2 * hs + j];
+      float o = gates[gOff + 3 * hs + j];
+      float tc = actC[cOff + j];
+      float d = dh[sOff + j];
+      // h = o ⊙ act(c): do = dh ⊙ act(c); dc += dh ⊙ o ⊙ act'(c); then c = f ⊙ c_prev + i ⊙ g
+      float dC = dc[sOff + j] + d * o * (tanh ? 1f - tc * tc : 1f);
+      dGates[gOff + j] = dC * g * i * (1f - i);
+      dGates[gOff + hs + j] = dC * cPrev[cOff + j] * f * (1f - f);
+      dGates[gOff + 2 * hs + j] = tanh ? dC * i * (1f - g * g) : dC * i;
+      dGates[gOff + 3 * hs + j] = d * tc * o * (1f - o);
+      dc[sOff + j] = dC * f;
+    }
+  }
+
+  @Override
   public void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
     for (int i = 0; i < n; i++) {
       float t = y[yOff + i];

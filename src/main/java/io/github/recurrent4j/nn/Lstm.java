@@ -337,6 +337,7 @@ public final class Lstm extends RecurrentLayer {
       }
       dOut = run.dM;
     }
+    Kernels kernels = Kernels.active();
     for (int b = 0; b < run.batch; b++) {
       int g0 = (b * steps + t) * 4 * hs;
       if (t >= run.lengths[b]) {
@@ -345,6 +346,13 @@ public final class Lstm extends RecurrentLayer {
       }
       int s = (b * steps + t) * hs;
       int st = b * hs;
+      if (!peep) {
+        kernels.lstmCellBackward(hs, tanh, gates, g0, tanhC, cPrev, s, dOut, dc, st, dGates);
+        if (weightHr == null) {
+          Arrays.fill(dh, st, st + hs, 0f); // h_{t-1} reaches the loss only through W_hh, which the base adds
+        }
+        continue;
+      }
       for (int j = 0; j < hs; j++) {
         float i = gates[g0 + j];
         float f = gates[g0 + hs + j];

@@ -177,6 +177,53 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /** The LSTM cell backward: SIMD and scalar to the bit, and both equal to the formulas in double. */
+  @Test
+  void lstmCellBackwardAgreesAcrossKernelsAndWithTheFormulas() {
+    Kernels simd = Kernels.simd();
+    Kernels scalar = Kernels.scalar();
+    Rng rng = new Rng(6);
+    for (int trial = 0; trial < 40; trial++) {
+      int hs = 1 + rng.nextInt(70);
+      boolean tanh = trial % 4 != 3;
+      int gOff = rng.nextInt(5);
+      int cOff = rng.nextInt(5);
+      int sOff = rng.nextInt(5);
+      float[] gates = random(rng, gOff + 4 * hs, 1);
+      for (int j = 0; j < gates.length; j++) {
+        gates[j] = 0.5f + 0.5f * gates[j]; // activations: i, f, o in (0, 1); g in (0, 1) too, fine for the algebra
+      }
+      float[] actC = random(rng, cOff + hs, 1);
+      float[] cPrev = random(rng, cOff + hs, 2);
+      float[] dh = random(rng, sOff + hs, 1);
+      float[] dc = random(rng, sOff + hs, 1);
+      float[] dcIn = dc.clone();
+      float[] dcScalar = dc.clone();
+      float[] dGatesSimd = new float[gOff + 4 * hs];
+      float[] dGatesScalar = new float[gOff + 4 * hs];
+      simd.lstmCellBackward(hs, tanh, gates, gOff, actC, cPrev, cOff, dh, dc, sOff, dGatesSimd);
+      scalar.lstmCellBackward(hs, tanh, gates, gOff, actC, cPrev, cOff, dh, dcScalar, sOff, dGatesScalar);
+      assertThat(dGatesSimd).as("dGates hs=%d", hs).containsExactly(dGatesScalar);
+      assertThat(dc).as("dc hs=%d", hs).containsExactly(dcScalar);
+      for (int j = 0; j < hs; j++) {
+        double i = gates[gOff + j];
+        double f = gates[gOff + hs + j];
+        double g = gates[gOff + 2 * hs + j];
+        double o = gates[gOff + 3 * hs + j];
+        double tc = actC[cOff + j];
+        double d = dh[sOff + j];
+        double dC = dcIn[sOff + j] + d * o * (tanh ? 1 - tc * tc : 1);
+        double[] expected = {dC * g * i * (1 - i), dC * cPrev[cOff + j] * f * (1 - f),
+            dC * i * (tanh ? 1 - g * g : 1), d * tc * o * (1 - o)};
+        for (int gate = 0; gate < 4; gate++) {
+          assertThat((double) dGatesScalar[gOff + gate * hs + j]).as("gate %d unit %d", gate, j)
+              .isCloseTo(expected[gate], org.assertj.core.data.Offset.offset(1e-5 + 1e-5 * Math.abs(expected[gate])));
+        }
+        assertThat((double) dcScalar[sOff + j]).isCloseTo(dC * f, org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void resultsDoNotChangeAsTheJitCompilesTheKernels(Kernels k) {

@@ -2,6 +2,7 @@ package io.github.recurrent4j.kernel.simd;
 
 import io.github.recurrent4j.kernel.FloatMath;
 import io.github.recurrent4j.kernel.Kernels;
+import io.github.recurrent4j.kernel.ScalarKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -525,6 +526,28 @@ public final class VectorKernels implements Kernels {
       float s = y[yOff + i];
       dx[dxOff + i] = dy[dyOff + i] * (s * (1f - s));
     }
+  }
+
+  @Override
+  public void lstmCellBackward(int hs, boolean tanh, float[] gates, int gOff, float[] actC, float[] cPrev, int cOff,
+      float[] dh, float[] dc, int sOff, float[] dGates) {
+    int j = 0;
+    for (; j + L <= hs; j += L) {
+      FloatVector i = FloatVector.fromArray(S, gates, gOff + j);
+      FloatVector f = FloatVector.fromArray(S, gates, gOff + hs + j);
+      FloatVector g = FloatVector.fromArray(S, gates, gOff + 2 * hs + j);
+      FloatVector o = FloatVector.fromArray(S, gates, gOff + 3 * hs + j);
+      FloatVector tc = FloatVector.fromArray(S, actC, cOff + j);
+      FloatVector d = FloatVector.fromArray(S, dh, sOff + j);
+      FloatVector dC = FloatVector.fromArray(S, dc, sOff + j).add(d.mul(o).mul(tanh ? ONE.sub(tc.mul(tc)) : ONE));
+      dC.mul(g).mul(i).mul(ONE.sub(i)).intoArray(dGates, gOff + j);
+      dC.mul(FloatVector.fromArray(S, cPrev, cOff + j)).mul(f).mul(ONE.sub(f)).intoArray(dGates, gOff + hs + j);
+      FloatVector dG = dC.mul(i);
+      (tanh ? dG.mul(ONE.sub(g.mul(g))) : dG).intoArray(dGates, gOff + 2 * hs + j);
+      d.mul(tc).mul(o).mul(ONE.sub(o)).intoArray(dGates, gOff + 3 * hs + j);
+      dC.mul(f).intoArray(dc, sOff + j);
+    }
+    ScalarKernels.lstmCellBackward(j, hs, hs, tanh, gates, gOff, actC, cPrev, cOff, dh, dc, sOff, dGates);
   }
 
   @Override
