@@ -68,6 +68,16 @@ public interface Kernels {
   void lstmCellBackward(int hs, boolean tanh, float[] gates, int gOff, float[] actC, float[] cPrev, int cOff,
       float[] dh, float[] dc, int sOff, float[] dGates);
 
+  /**
+   * The GRU cell's backward for one row of one step (PyTorch's form, the reset gate after the
+   * product): from the saved gates r, z, n ({@code hs} each, from {@code gOff}), W_hn·h_{t-1} + b_hn
+   * ({@code hn}, from {@code gOff + 2·hs}), h_{t-1} (from {@code sAt}) and the incoming dh (from
+   * {@code dhOff}), writes the input-side and recurrent-side gate gradients and replaces dh by its
+   * direct part, dh ⊙ z.
+   */
+  void gruCellBackward(int hs, float[] gates, float[] hh, int gOff, float[] hPrev, int sAt, float[] dh, int dhOff,
+      float[] dGates, float[] dGatesHh);
+
   /** Softmax of one row of length {@code n}, max-subtracted so it never overflows. */
   void softmax(float[] x, int xOff, float[] y, int yOff, int n);
 

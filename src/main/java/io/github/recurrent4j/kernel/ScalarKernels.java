@@ -149,6 +149,34 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void gruCellBackward(int hs, float[] gates, float[] hh, int gOff, float[] hPrev, int sAt, float[] dh, int dhOff,
+      float[] dGates, float[] dGatesHh) {
+    gruCellBackward(0, hs, hs, gates, hh, gOff, hPrev, sAt, dh, dhOff, dGates, dGatesHh);
+  }
+
+  /** {@link #gruCellBackward} for the units {@code [from, to)}, in the order the SIMD kernel repeats lane by lane. */
+  public static void gruCellBackward(int from, int to, int hs, float[] gates, float[] hh, int gOff, float[] hPrev,
+      int sAt, float[] dh, int dhOff, float[] dGates, float[] dGatesHh) {
+    for (int j = from; j < to; j++) {
+      float r = gates[gOff + j];
+      float z = gates[gOff + hs + j];
+      float n = gates[gOff + 2 * hs + j];
+      float d = dh[dhOff + j];
+      // h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}; n = tanh(x_n + r ⊙ hn)
+      float dNPre = d * (1f - z) * (1f - n * n);
+      float dRPre = dNPre * hh[gOff + 2 * hs + j] * r * (1f - r);
+      float dZPre = d * (hPrev[sAt + j] - n) * z * (1f - z);
+      dGates[gOff + j] = dRPre;
+      dGates[gOff + hs + j] = dZPre;
+      dGates[gOff + 2 * hs + j] = dNPre;
+      dGatesHh[gOff + j] = dRPre;
+      dGatesHh[gOff + hs + j] = dZPre;
+      dGatesHh[gOff + 2 * hs + j] = dNPre * r;
+      dh[dhOff + j] = d * z;
+    }
+  }
+
+  @Override
   public void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
     for (int i = 0; i < n; i++) {
       float t = y[yOff + i];

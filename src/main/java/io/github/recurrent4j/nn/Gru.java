@@ -209,6 +209,7 @@ public final class Gru extends RecurrentLayer {
     float[] dh = run.dh;
     int hs = hiddenSize;
     int steps = run.steps;
+    Kernels kernels = Kernels.active();
     for (int b = 0; b < run.batch; b++) {
       int g0 = (b * steps + t) * 3 * hs;
       if (t >= run.lengths[b]) {
@@ -216,30 +217,8 @@ public final class Gru extends RecurrentLayer {
         Arrays.fill(dGatesHh, g0, g0 + 3 * hs, 0f);
         continue;
       }
-      int s = (b * steps + t) * hs;
-      int st = b * hs;
-      for (int j = 0; j < hs; j++) {
-        float r = gates[g0 + j];
-        float z = gates[g0 + hs + j];
-        float n = gates[g0 + 2 * hs + j];
-        float hn = hh[g0 + 2 * hs + j];
-        float dhj = dh[st + j];
-        // h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
-        float dN = dhj * (1f - z);
-        float dZ = dhj * (hPrev[s + j] - n);
-        // n = tanh(x_n + r ⊙ hn)
-        float dNPre = dN * (1f - n * n);
-        float dR = dNPre * hn;
-        float dRPre = dR * r * (1f - r);
-        float dZPre = dZ * z * (1f - z);
-        dGates[g0 + j] = dRPre;
-        dGates[g0 + hs + j] = dZPre;
-        dGates[g0 + 2 * hs + j] = dNPre;
-        dGatesHh[g0 + j] = dRPre;
-        dGatesHh[g0 + hs + j] = dZPre;
-        dGatesHh[g0 + 2 * hs + j] = dNPre * r;
-        dh[st + j] = dhj * z; // the direct path; W_hh's part is added by the base
-      }
+      // the direct path of dh stays in dh; W_hh's part is added by the base
+      kernels.gruCellBackward(hs, gates, hh, g0, hPrev, (b * steps + t) * hs, dh, b * hs, dGates, dGatesHh);
     }
   }
 

@@ -224,6 +224,51 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /** The GRU cell backward: SIMD and scalar to the bit, and both equal to the formulas in double. */
+  @Test
+  void gruCellBackwardAgreesAcrossKernelsAndWithTheFormulas() {
+    Rng rng = new Rng(7);
+    for (int trial = 0; trial < 40; trial++) {
+      int hs = 1 + rng.nextInt(70);
+      int gOff = rng.nextInt(5);
+      int sAt = rng.nextInt(5);
+      int dhOff = rng.nextInt(5);
+      float[] gates = random(rng, gOff + 3 * hs, 1);
+      for (int j = 0; j < gates.length; j++) {
+        gates[j] = 0.5f + 0.4f * gates[j];
+      }
+      float[] hh = random(rng, gOff + 3 * hs, 1);
+      float[] hPrev = random(rng, sAt + hs, 1);
+      float[] dhIn = random(rng, dhOff + hs, 1);
+      float[][] dh = {dhIn.clone(), dhIn.clone()};
+      float[][] dGates = new float[2][gOff + 3 * hs];
+      float[][] dGatesHh = new float[2][gOff + 3 * hs];
+      Kernels[] both = {Kernels.simd(), Kernels.scalar()};
+      for (int k = 0; k < 2; k++) {
+        both[k].gruCellBackward(hs, gates, hh, gOff, hPrev, sAt, dh[k], dhOff, dGates[k], dGatesHh[k]);
+      }
+      assertThat(dGates[0]).as("dGates hs=%d", hs).containsExactly(dGates[1]);
+      assertThat(dGatesHh[0]).as("dGatesHh hs=%d", hs).containsExactly(dGatesHh[1]);
+      assertThat(dh[0]).as("dh hs=%d", hs).containsExactly(dh[1]);
+      for (int j = 0; j < hs; j++) {
+        double r = gates[gOff + j];
+        double z = gates[gOff + hs + j];
+        double n = gates[gOff + 2 * hs + j];
+        double d = dhIn[dhOff + j];
+        double dNPre = d * (1 - z) * (1 - n * n);
+        double dRPre = dNPre * hh[gOff + 2 * hs + j] * r * (1 - r);
+        double dZPre = d * (hPrev[sAt + j] - n) * z * (1 - z);
+        double[] expected = {dRPre, dZPre, dNPre};
+        for (int gate = 0; gate < 3; gate++) {
+          assertThat((double) dGates[1][gOff + gate * hs + j]).as("gate %d unit %d", gate, j)
+              .isCloseTo(expected[gate], org.assertj.core.data.Offset.offset(1e-5 + 1e-5 * Math.abs(expected[gate])));
+        }
+        assertThat((double) dGatesHh[1][gOff + 2 * hs + j]).isCloseTo(dNPre * r, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) dh[1][dhOff + j]).isCloseTo(d * z, org.assertj.core.data.Offset.offset(1e-6));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void resultsDoNotChangeAsTheJitCompilesTheKernels(Kernels k) {

@@ -551,6 +551,29 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
+  public void gruCellBackward(int hs, float[] gates, float[] hh, int gOff, float[] hPrev, int sAt, float[] dh, int dhOff,
+      float[] dGates, float[] dGatesHh) {
+    int j = 0;
+    for (; j + L <= hs; j += L) {
+      FloatVector r = FloatVector.fromArray(S, gates, gOff + j);
+      FloatVector z = FloatVector.fromArray(S, gates, gOff + hs + j);
+      FloatVector n = FloatVector.fromArray(S, gates, gOff + 2 * hs + j);
+      FloatVector d = FloatVector.fromArray(S, dh, dhOff + j);
+      FloatVector dNPre = d.mul(ONE.sub(z)).mul(ONE.sub(n.mul(n)));
+      FloatVector dRPre = dNPre.mul(FloatVector.fromArray(S, hh, gOff + 2 * hs + j)).mul(r).mul(ONE.sub(r));
+      FloatVector dZPre = d.mul(FloatVector.fromArray(S, hPrev, sAt + j).sub(n)).mul(z).mul(ONE.sub(z));
+      dRPre.intoArray(dGates, gOff + j);
+      dZPre.intoArray(dGates, gOff + hs + j);
+      dNPre.intoArray(dGates, gOff + 2 * hs + j);
+      dRPre.intoArray(dGatesHh, gOff + j);
+      dZPre.intoArray(dGatesHh, gOff + hs + j);
+      dNPre.mul(r).intoArray(dGatesHh, gOff + 2 * hs + j);
+      d.mul(z).intoArray(dh, dhOff + j);
+    }
+    ScalarKernels.gruCellBackward(j, hs, hs, gates, hh, gOff, hPrev, sAt, dh, dhOff, dGates, dGatesHh);
+  }
+
+  @Override
   public void tanhBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
     int i = 0;
     for (; i + L <= n; i += L) {
