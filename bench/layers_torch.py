@@ -6,6 +6,7 @@ import argparse
 
 import torch
 
+from compare_torch import streaming_lstm_step
 from timing import median_seconds
 
 
@@ -30,15 +31,7 @@ def main():
 
         seconds = median_seconds(train_step, *timing)
         print(f"layer {kind}-fwd+bwd-B{batch}-T{steps}-I{inp}-H{hid} {args.threads} {batch / seconds:.1f} sequences/s")
-    lstm = torch.nn.LSTM(64, 256, batch_first=True)
-    xt = torch.zeros(1, 1, 64)
-    state = [None]
-
-    def step():
-        with torch.no_grad():
-            _, state[0] = lstm(xt, state[0])
-
-    seconds = median_seconds(step, *timing)
+    seconds = median_seconds(streaming_lstm_step(), *timing)
     print(f"layer Lstm-stream-step-I64-H256 {args.threads} {seconds * 1e6:.2f} us/step")
 
 

@@ -54,16 +54,20 @@ class MainTest {
     assertThat(first.group()).isEqualTo(second.group());
   }
 
-  @Test
-  void theDatesDemoNormalisesUnseenDatesAndWritesHeatmaps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-      throws Exception {
+  /** Runs a demo with its files going to {@code dir}. */
+  static Run runWritingTo(java.nio.file.Path dir, String... args) {
     System.setProperty("recurrent4j.demo.dir", dir.toString());
-    Run r;
     try {
-      r = run("dates --quick"); // as Maven's -Ddemo.args passes it: one argument
+      return run(args);
     } finally {
       System.clearProperty("recurrent4j.demo.dir");
     }
+  }
+
+  @Test
+  void theDatesDemoNormalisesUnseenDatesAndWritesHeatmaps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    Run r = runWritingTo(dir, "dates --quick"); // as Maven's -Ddemo.args passes it: one argument
     assertThat(r.status()).isZero();
     Matcher m = Pattern.compile("exact match on unseen dates: (\\d+) / (\\d+)").matcher(r.out());
     assertThat(m.find()).as(r.out()).isTrue();
@@ -78,13 +82,7 @@ class MainTest {
   @Test
   void theCharDemoBeatsTheUnigramEntropySamplesAndReloadsItsModel(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
       throws Exception {
-    System.setProperty("recurrent4j.demo.dir", dir.toString());
-    Run r;
-    try {
-      r = run("chars", "--quick");
-    } finally {
-      System.clearProperty("recurrent4j.demo.dir");
-    }
+    Run r = runWritingTo(dir, "chars", "--quick");
     assertThat(r.status()).isZero();
     Matcher m = Pattern.compile("held-out: (\\d+\\.\\d+) bits per character, against (\\d+\\.\\d+) for the unigram")
         .matcher(r.out());
