@@ -90,7 +90,13 @@ public final class Gemm {
       return;
     }
     if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && m <= n) {
-      streamedB(kernels, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      streamedB(kernels, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
+      return;
+    }
+    if (!transA && m > SMALL_M && n <= STREAM_B_MAX_M && m > n) {
+      // Tall A, few columns (dx = dGates·W_ih): Cᵀ = op(B)ᵀ·Aᵀ streams A's rows in place and packs
+      // only the narrow op(B), where the packed path would copy all of A for a few columns of work.
+      streamedB(kernels, !transB, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
       return;
     }
     boolean small = m <= SMALL_M;
@@ -134,7 +140,7 @@ public final class Gemm {
    * packed path. Rows of B are split across threads in whole tiles.
    */
   private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, float[] a,
-      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {
     final int mr = kernels.mr();
     int blocks = (n + mr - 1) / mr;
     long work = (long) m * n * k;
@@ -143,14 +149,17 @@ public final class Gemm {
       int j0 = Math.min(n, chunkStart(task, tasks, blocks) * mr);
       int j1 = Math.min(n, chunkStart(task + 1, tasks, blocks) * mr);
       if (j1 > j0) {
-        streamedBColumns(kernels, transA, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        streamedBColumns(kernels, transA, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, transposedC);
       }
     });
   }
 
-  /** Columns {@code [j0, j1)} of {@link #streamedB}. */
+  /**
+   * Columns {@code [j0, j1)} of {@link #streamedB}; with {@code transposedC} the product is stored
+   * transposed, {@code C[j][i]}, which is how a tall {@code A·B} is formed as its transpose.
+   */
   private static void streamedBColumns(Kernels kernels, boolean transA, int m, int j0, int j1, int k, float alpha,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
@@ -179,10 +188,19 @@ public final class Gemm {
           int cols = Math.min(nr, m - i0);
           Arrays.fill(tile, 0, mr * nr, 0f);
           kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, tile, 0, nr);
-          for (int ii = 0; ii < cols; ii++) {
-            int at = cOff + (i0 + ii) * ldc + j;
+          if (transposedC) {
             for (int r = 0; r < rows; r++) {
-              c[at + r] = c[at + r] + tile[r * nr + ii];
+              int at = cOff + (j + r) * ldc + i0;
+              for (int ii = 0; ii < cols; ii++) {
+                c[at + ii] = c[at + ii] + tile[r * nr + ii];
+              }
+            }
+          } else {
+            for (int ii = 0; ii < cols; ii++) {
+              int at = cOff + (i0 + ii) * ldc + j;
+              for (int r = 0; r < rows; r++) {
+                c[at + r] = c[at + r] + tile[r * nr + ii];
+              }
             }
           }
         }

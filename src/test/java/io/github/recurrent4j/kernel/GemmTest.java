@@ -140,8 +140,10 @@ class GemmTest {
   @MethodSource("kernels")
   void resultsAreBitIdenticalForOneAndTwoThreads(Kernels kernels) {
     Rng rng = new Rng(11);
-    // Big enough to run in parallel on every path: packed (split by columns and by rows), streamed B, few rows.
-    int[][] shapes = {{300, 700, 200}, {700, 90, 300}, {32, 1024, 256}, {3, 2048, 512}, {48, 700, 300}};
+    // Big enough to run in parallel on every path: packed (split by columns and by rows), streamed B, few rows,
+    // and a tall A with few columns (streamed A, formed as the transpose).
+    int[][] shapes = {{300, 700, 200}, {700, 90, 300}, {32, 1024, 256}, {3, 2048, 512}, {48, 700, 300},
+        {1600, 48, 512}};
     forEachVariant(shapes, (m, n, k, ta, tb) -> {
       float[] a = random(rng, m * k);
       float[] b = random(rng, k * n);
