@@ -220,6 +220,8 @@ public final class MultiHeadAttention implements Layer {
     float[] dv = new float[b * tk * e];
     float[] dWeights = new float[tq * tk];
     float scale = (float) (1 / Math.sqrt(headDim));
+    Kernels kernels = Kernels.active();
+    float[] dot = new float[1]; // Σ_j dWeights ⊙ weights of one query row
     for (int row = 0; row < b; row++) {
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
@@ -230,12 +232,11 @@ public final class MultiHeadAttention implements Layer {
         Gemm.gemm(true, false, tk, headDim, tq, 1f, weights, wOff, tk, dContext, qOff, e, 1f, dv, kOff, e);
         // softmax: dScores = w ⊙ (dWeights - Σ dWeights ⊙ w); masked keys have w = 0, so they get 0
         for (int i = 0; i < tq; i++) {
-          double dot = 0;
+          dot[0] = 0f;
+          kernels.rowDotRows(tk, 1, 1f, dWeights, i * tk, weights, wOff + i * tk, tk, dot, 0);
+          float d = dot[0];
           for (int j = 0; j < tk; j++) {
-            dot += (double) dWeights[i * tk + j] * weights[wOff + i * tk + j];
-          }
-          for (int j = 0; j < tk; j++) {
-            dWeights[i * tk + j] = weights[wOff + i * tk + j] * (float) (dWeights[i * tk + j] - dot);
+            dWeights[i * tk + j] = weights[wOff + i * tk + j] * (dWeights[i * tk + j] - d);
           }
         }
         // scores = Q_h K_hᵀ · scale
