@@ -35,6 +35,7 @@ final class KernelSelection {
           + " add --add-modules jdk.incubator.vector to the java command for the fast path");
       return SCALAR;
     }
+    JitWarmUp.start(SIMD);
     return SIMD;
   }
 }

@@ -269,6 +269,13 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /** The start-up warm-up calls every kernel with arguments that fit (it runs in the background, where a failure would go unseen). */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void theJitWarmUpCallsEveryKernelWithinBounds(Kernels k) {
+    JitWarmUp.run(k, 3);
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void resultsDoNotChangeAsTheJitCompilesTheKernels(Kernels k) {
