@@ -11,10 +11,18 @@ final class LayerErrors {
    * {@code owner} in front of its message, so that it names the layer the caller called.
    */
   static <T> T within(Object owner, Supplier<T> body) {
+    return within(owner, -1, body);
+  }
+
+  /**
+   * As {@link #within(Object, Supplier)}, naming also the position of the inner layer ({@code
+   * index >= 0}). The name is only built when something is thrown: calls on the hot path pay nothing.
+   */
+  static <T> T within(Object owner, int index, Supplier<T> body) {
     try {
       return body.get();
     } catch (IllegalArgumentException e) {
-      String prefix = owner + ": ";
+      String prefix = owner + (index >= 0 ? " at layer " + index : "") + ": ";
       if (e.getMessage() != null && e.getMessage().startsWith(prefix)) {
         throw e;
       }

@@ -55,9 +55,9 @@ public final class Sequential implements SequenceLayer {
       Tensor in = h;
       int[] lens = lengths;
       if (layer instanceof SequenceLayer s && sequence) {
-        h = LayerErrors.within(this + " at layer " + i, () -> s.forward(in, lens));
+        h = LayerErrors.within(this, i, () -> s.forward(in, lens));
       } else {
-        h = LayerErrors.within(this + " at layer " + i, () -> layer.forward(in));
+        h = LayerErrors.within(this, i, () -> layer.forward(in));
         if (sequence && lengths != null && h.rank() == 3) {
           SequenceLengths.zeroPadded(h, lengths);
           masked[i] = true;
@@ -81,7 +81,7 @@ public final class Sequential implements SequenceLayer {
       }
       Tensor dy = g;
       Layer layer = layers.get(i);
-      g = LayerErrors.within(this + " at layer " + i, () -> layer.backward(dy));
+      g = LayerErrors.within(this, i, () -> layer.backward(dy));
     }
     return g;
   }
