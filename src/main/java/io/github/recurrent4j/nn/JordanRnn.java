@@ -104,15 +104,12 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
-    boolean entered = guard.enter(this, "forward");
-    try {
+    return guard.call(this, "forward", () -> {
       last = run(x, lengths, initial);
       finalState = RnnState.of(Tensor.of(last.context.clone(), 1, last.batch, outputSize));
       initialGrad = null;
       return Tensor.of(last.y.clone(), last.batch, last.steps, outputSize);
-    } finally {
-      guard.leave(entered);
-    }
+    });
   }
 
   /**
@@ -211,12 +208,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
 
   @Override
   public Tensor backward(Tensor dy, RnnState gradFinal) {
-    boolean entered = guard.enter(this, "backward");
-    try {
-      return trainingBackward(dy, gradFinal);
-    } finally {
-      guard.leave(entered);
-    }
+    return guard.call(this, "backward", () -> trainingBackward(dy, gradFinal));
   }
 
   private Tensor trainingBackward(Tensor dy, RnnState gradFinal) {

@@ -320,12 +320,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
-    boolean entered = guard.enter(this, "forward");
-    try {
-      return trainingForward(x, lengths, initial);
-    } finally {
-      guard.leave(entered);
-    }
+    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial));
   }
 
   private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial) {
@@ -471,17 +466,14 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
-    boolean entered = guard.enter(this, "backward");
-    try {
+    return guard.call(this, "backward", () -> {
       if (last == null || last.input == null) {
         throw new IllegalStateException(this + ": backward called before forward");
       }
       Tensor dx = backward(last, gradOutput, gradFinal);
       initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
       return dx;
-    } finally {
-      guard.leave(entered);
-    }
+    });
   }
 
   /** The thread inside forward or backward, if any (for tests of the guard). */

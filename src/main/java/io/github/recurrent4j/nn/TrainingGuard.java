@@ -1,6 +1,7 @@
 package io.github.recurrent4j.nn;
 
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The cheap guard against training one layer from two threads at once. Forward and backward share
@@ -28,6 +29,16 @@ final class TrainingGuard {
   void leave(boolean entered) {
     if (entered) {
       inside.set(null);
+    }
+  }
+
+  /** Runs {@code body} holding the layer for {@code what}: the enter, the body and the leave in one. */
+  <T> T call(Object layer, String what, Supplier<T> body) {
+    boolean entered = enter(layer, what);
+    try {
+      return body.get();
+    } finally {
+      leave(entered);
     }
   }
 
