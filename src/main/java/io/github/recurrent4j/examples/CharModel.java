@@ -2,7 +2,9 @@ package io.github.recurrent4j.examples;
 
 import io.github.recurrent4j.io.SafeTensors;
 import io.github.recurrent4j.io.SafeTensorsFormatException;
+import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.loss.CrossEntropy;
+import io.github.recurrent4j.loss.Reduction;
 import io.github.recurrent4j.nn.Embedding;
 import io.github.recurrent4j.nn.Linear;
 import io.github.recurrent4j.nn.Lstm;
@@ -16,6 +18,7 @@ import io.github.recurrent4j.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -107,20 +110,17 @@ public final class CharModel implements Module {
    * array, read in windows of 1,000 characters that carry the state forward.
    */
   public double bitsPerCharacter(int[] ids) {
+    CrossEntropy summed = new CrossEntropy(CrossEntropy.Options.defaults().withReduction(Reduction.SUM));
     double nats = 0;
     RnnState state = null;
     int window = 1000;
     for (int start = 0; start + 1 < ids.length; start += window) {
       int steps = Math.min(window, ids.length - 1 - start);
-      int[] in = new int[steps];
-      System.arraycopy(ids, start, in, 0, steps);
-      RecurrentLayer.Result run = lstm.infer(embedding.infer(in, 1, steps), null, state);
+      RecurrentLayer.Result run = lstm.infer(embedding.infer(Arrays.copyOfRange(ids, start, start + steps), 1, steps),
+          null, state);
       state = run.finalState();
-      float[] logits = head.infer(run.output()).data();
-      int v = alphabet.length();
-      for (int t = 0; t < steps; t++) {
-        nats += logSumExp(logits, t * v, v, 1.0) - logits[t * v + ids[start + t + 1]];
-      }
+      Tensor logits = head.infer(run.output()).reshape(steps, alphabet.length());
+      nats += summed.forward(logits, Arrays.copyOfRange(ids, start + 1, start + 1 + steps));
     }
     return nats / (ids.length - 1) / Math.log(2);
   }
@@ -137,7 +137,10 @@ public final class CharModel implements Module {
       throw new IllegalArgumentException("CharModel: sampling needs a prompt of at least one character");
     }
     RecurrentStream stream = lstm.newStream();
+    Kernels kernels = Kernels.active();
     float[] table = embedding.weight().value().data();
+    float[] weight = head.weight().value().data();
+    float[] bias = head.bias().value().data();
     float[] x = new float[embedding.dim()];
     float[] logits = new float[alphabet.length()];
     float[] h = null;
@@ -148,8 +151,14 @@ public final class CharModel implements Module {
       h = stream.step(x);
     }
     for (int i = 0; i < count; i++) {
-      scores(h, logits);
-      next = draw(logits, temperature, rng);
+      // softmax((head.weight · h + head.bias) / temperature)
+      System.arraycopy(bias, 0, logits, 0, logits.length);
+      kernels.rowDotRows(h.length, logits.length, 1f, h, 0, weight, 0, h.length, logits, 0);
+      for (int v = 0; v < logits.length; v++) {
+        logits[v] /= (float) temperature;
+      }
+      kernels.softmax(logits, 0, logits, 0, logits.length);
+      next = draw(logits, rng);
       out.append(alphabet.charAt(next));
       System.arraycopy(table, next * x.length, x, 0, x.length);
       h = stream.step(x);
@@ -157,42 +166,17 @@ public final class CharModel implements Module {
     return out.toString();
   }
 
-  /** logits = head.weight · h + head.bias, one row. */
-  private void scores(float[] h, float[] logits) {
-    float[] w = head.weight().value().data();
-    float[] b = head.bias().value().data();
-    for (int v = 0; v < logits.length; v++) {
-      float s = b[v];
-      for (int k = 0; k < h.length; k++) {
-        s += w[v * h.length + k] * h[k];
-      }
-      logits[v] = s;
-    }
-  }
-
-  private static int draw(float[] logits, double temperature, Rng rng) {
-    double norm = logSumExp(logits, 0, logits.length, temperature);
+  /** An index drawn with the given probabilities. */
+  private static int draw(float[] probabilities, Rng rng) {
     double u = rng.nextDouble();
     double cumulative = 0;
-    for (int v = 0; v < logits.length; v++) {
-      cumulative += Math.exp(logits[v] / temperature - norm);
+    for (int v = 0; v < probabilities.length; v++) {
+      cumulative += probabilities[v];
       if (u < cumulative) {
         return v;
       }
     }
-    return logits.length - 1; // rounding left the total a hair under 1
-  }
-
-  private static double logSumExp(float[] a, int offset, int n, double temperature) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int i = 0; i < n; i++) {
-      max = Math.max(max, a[offset + i] / temperature);
-    }
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      sum += Math.exp(a[offset + i] / temperature - max);
-    }
-    return max + Math.log(sum);
+    return probabilities.length - 1; // rounding left the total a hair under 1
   }
 
   /** Writes the weights and the alphabet as one safetensors file, atomically. */
