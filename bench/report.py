@@ -166,16 +166,24 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
                      f"{'–' if ratio is None else f'{ratio:.2f}'} | ≥ {target} | {met} |")
     mem = {}
     for line in java_extra:
-        for field in line.split()[2:]:
-            k, v = field.split("=")
-            mem[line.split()[1] + " " + k] = int(v)
-    if mem:
-        first, warm = mem.get("W1 first-step-bytes"), mem.get("W1 warm-step-bytes")
-        lines += ["", "**Memory** (Java, `ThreadMXBean.getThreadAllocatedBytes`, 1 thread): a W1 train step allocates "
-                  f"{first:,} bytes the first time (the activation cache and every buffer kept between steps) and "
-                  f"{warm:,} bytes of new garbage once warm, {100.0 * warm / first:.1f}% of it (target < 1%). "
-                  f"A warm W5 streaming step allocates {mem.get('W5 bytes-per-1000-steps', 0) / 1000:g} bytes "
-                  "(target 0)."]
+        f = line.split()
+        if f[0] == "memory":
+            key = f[1] + " " + f[2] if f[2].startswith("calls=") else f[1]
+            mem[key] = {k: int(v) for k, v in (x.split("=") for x in f[2:] if not x.startswith("calls="))}
+    if "W1 calls=out" in mem:
+        out, fresh = mem["W1 calls=out"], mem.get("W1 calls=fresh", {})
+        cache = out["activation-cache-bytes"]
+        lines += ["", "**Memory** (Java, `ThreadMXBean.getThreadAllocatedBytes`, 1 thread): W1's activation cache, "
+                  f"what its first training forward allocates (the slabs kept for backward and the output), is "
+                  f"{cache:,} bytes. A warm W1 train step written with the `out=` calls (`forward(x, lengths, "
+                  f"initial, out)`, `MeanSquaredError.backward(out)`, `backward(dy, gradFinal, dxOut)`, as the "
+                  f"timed W1–W4 steps above are) allocates {out['warm-step-bytes']:,} bytes of new garbage, "
+                  f"{100.0 * out['warm-step-bytes'] / cache:.2f}% of the cache (target < 1%); written with the "
+                  f"calls that return fresh tensors, {fresh.get('warm-step-bytes', 0):,} bytes "
+                  f"({100.0 * fresh.get('warm-step-bytes', 0) / cache:.1f}%). A first step allocates "
+                  f"{out['first-step-bytes']:,} bytes (the cache, the gradients' slabs and Adam's state). "
+                  f"A warm W5 streaming step allocates {mem.get('W5', {}).get('bytes-per-1000-steps', 0) / 1000:g} "
+                  "bytes (target 0)."]
     js = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(java_scale) if l.startswith("scale ")}
     ts = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(torch_scale) if l.startswith("scale ")}
     if js:

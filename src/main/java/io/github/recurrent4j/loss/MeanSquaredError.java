@@ -45,16 +45,34 @@ public final class MeanSquaredError {
 
   /** d(loss)/d(prediction) = 2 (prediction - target) / n for the mean, without the 1/n for the sum. */
   public Tensor backward() {
+    checkForward();
+    return backward(Tensor.zerosLike(prediction));
+  }
+
+  /**
+   * As {@link #backward()}, but writes the gradient into {@code out} (the prediction's shape, every
+   * element overwritten) and returns it, like PyTorch's {@code out=}; {@code out} may be the
+   * prediction itself.
+   */
+  public Tensor backward(Tensor out) {
+    checkForward();
+    if (out == null || !out.hasShape(prediction.shape())) {
+      throw new IllegalArgumentException("MeanSquaredError: expected out of the prediction's shape "
+          + prediction.shapeString() + ", got " + (out == null ? "null" : out.shapeString()));
+    }
+    float[] p = prediction.data();
+    float[] t = target.data();
+    float[] g = out.data();
+    float scale = reduction == Reduction.SUM ? 2f : 2f / Math.max(1, p.length);
+    for (int i = 0; i < p.length; i++) {
+      g[i] = scale * (p[i] - t[i]);
+    }
+    return out;
+  }
+
+  private void checkForward() {
     if (prediction == null) {
       throw new IllegalStateException("MeanSquaredError: backward called before forward");
     }
-    Tensor g = Tensor.zerosLike(prediction);
-    float[] p = prediction.data();
-    float[] t = target.data();
-    float scale = reduction == Reduction.SUM ? 2f : 2f / Math.max(1, p.length);
-    for (int i = 0; i < p.length; i++) {
-      g.data()[i] = scale * (p[i] - t[i]);
-    }
-    return g;
   }
 }

@@ -298,11 +298,6 @@ public final class Gru extends RecurrentLayer {
     }
     // dW_hn += dNᵀ · (r ⊙ h) ; db_hn += Σ dN
     Gemm.gemm(true, false, hs, hs, rows, 1f, run.dN, 0, hs, run.rh, 0, hs, 1f, weightHh.grad().data(), 2 * hs * hs, hs);
-    float[] sums = new float[hs];
-    columnSums(run.dN, rows, hs, sums);
-    float[] db = biasHh.grad().data();
-    for (int j = 0; j < hs; j++) {
-      db[2 * hs + j] += sums[j];
-    }
+    columnSums(run.dN, rows, hs, biasHh.grad().data(), 2 * hs);
   }
 }

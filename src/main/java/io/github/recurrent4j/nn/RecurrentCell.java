@@ -59,7 +59,7 @@ public abstract class RecurrentCell implements Module {
     RecurrentLayer.Run r = step.newRun(b, 1);
     int[] ones = new int[b];
     java.util.Arrays.fill(ones, 1);
-    step.run(r, x.reshape(b, 1, step.inputSize()), ones, initial);
+    step.run(r, x.reshape(b, 1, step.inputSize()), ones, initial, new float[b * step.outputSize()]);
     return r;
   }
 
@@ -84,7 +84,7 @@ public abstract class RecurrentCell implements Module {
     int b = r.batch;
     RnnState grad = new RnnState(asLayerState(gradNewState.h(), b, "state gradient h"),
         asLayerState(gradNewState.c(), b, "state gradient c"));
-    Tensor dx = step.backward(r, Tensor.zeros(b, 1, step.hiddenSize()), grad);
+    Tensor dx = step.backward(r, Tensor.zeros(b, 1, step.hiddenSize()), grad, null);
     tape.pop();
     Tensor dc = step.cellInitialGrad(r);
     return new Gradients(dx.reshape(b, step.inputSize()), new RnnState(

@@ -41,8 +41,10 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
   private float recurrentDropout; // p of the variational dropout on h_{t-1} → W_hh, 0 for none
   private Rng dropoutRng; // draws one mask per sequence per training forward
-  private RnnState initialGrad;
-  private RnnState finalState;
+  private RnnState initialGrad; // made from last.dh (and dc) when first asked for after a backward
+  private RnnState finalState; // made from last.h (and c) when first asked for after a forward
+  private boolean hasForward; // a training forward ran: last.h and c hold its final state
+  private boolean hasBackward; // a backward ran since: last.dh and dc hold d(loss)/d(initial state)
   private final TrainingGuard guard = new TrainingGuard();
 
   /**
@@ -320,10 +322,27 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
-    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial));
+    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial, null));
   }
 
-  private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial) {
+  /**
+   * As {@link #forward(Tensor, int[], RnnState)}, but writes the output into {@code out}
+   * ({@code [B, T, outputSize()]}, every element overwritten) and returns it, like PyTorch's
+   * {@code out=}. A training loop that passes the same tensor at every step makes no garbage for
+   * its output. {@code out} must not share its array with {@code x}, which backward still reads.
+   */
+  public Tensor forward(Tensor x, int[] lengths, RnnState initial, Tensor out) {
+    return guard.call(this, "forward", () -> {
+      checkInput(x);
+      checkInto(out, "out", x.dim(0), x.dim(1), outputSize);
+      if (out.data() == x.data()) {
+        throw new IllegalArgumentException(this + ": out must not share its array with the input x");
+      }
+      return trainingForward(x, lengths, initial, out);
+    });
+  }
+
+  private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial, Tensor out) {
     checkInput(x);
     int b = x.dim(0);
     int t = x.dim(1);
@@ -333,10 +352,20 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       last = newRun(b, t);
     }
     drawMask(last);
-    run(last, x, lens, initial);
-    finalState = new RnnState(Tensor.of(last.h.clone(), 1, b, outputSize), cellFinal(last));
+    run(last, x, lens, initial, out == null ? new float[b * t * outputSize] : out.data());
+    finalState = null; // made from last.h (and c) when asked for: they stay until the next forward
+    hasForward = true;
     initialGrad = null;
-    return Tensor.of(last.output, b, t, outputSize);
+    hasBackward = false;
+    return out == null ? Tensor.of(last.output, b, t, outputSize) : out;
+  }
+
+  /** Checks a caller's tensor to write into: not null, of shape [b, t, width]. */
+  private void checkInto(Tensor into, String name, int b, int t, int width) {
+    if (into == null || !into.hasShape(b, t, width)) {
+      throw new IllegalArgumentException(this + ": expected " + name + " of shape [" + b + ", " + t + ", " + width
+          + "], got " + (into == null ? "null" : into.shapeString()));
+    }
   }
 
   /** What {@link #infer} returns: the output sequence and the final state. */
@@ -354,7 +383,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int[] lens = checkLengths(lengths, b, t);
     checkState(initial, b, "initial state");
     Run r = newRun(b, t);
-    run(r, x, lens, initial);
+    run(r, x, lens, initial, new float[b * t * outputSize]);
     return new Result(Tensor.of(r.output, b, t, outputSize),
         new RnnState(Tensor.of(r.h, 1, b, outputSize), cellFinal(r)));
   }
@@ -404,13 +433,19 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
   }
 
-  /** The forward pass into {@code r}; x, lengths and state already checked. */
-  void run(Run r, Tensor x, int[] lens, RnnState initial) {
+  /**
+   * The forward pass into {@code r}, its output into {@code output} ([B, T, P]); x, lengths and state
+   * already checked.
+   */
+  void run(Run r, Tensor x, int[] lens, RnnState initial, float[] output) {
     int b = r.batch;
     int t = r.steps;
     r.lengths = lens;
     r.input = x;
-    r.output = new float[b * t * outputSize];
+    r.output = output;
+    for (int row = 0; row < b; row++) { // the steps stepForward skips: padding, zero
+      Arrays.fill(output, (row * t + lens[row]) * outputSize, (row + 1) * t * outputSize, 0f);
+    }
     if (initial != null && initial.h() != null) {
       System.arraycopy(initial.h().data(), 0, r.h, 0, r.h.length);
     } else {
@@ -453,8 +488,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   @Override
   public RnnState finalState() {
-    if (finalState == null) {
+    if (!hasForward) {
       throw new IllegalStateException(this + ": finalState() called before forward");
+    }
+    if (finalState == null) {
+      finalState = new RnnState(Tensor.of(last.h.clone(), 1, last.batch, outputSize), cellFinal(last));
     }
     return finalState;
   }
@@ -466,12 +504,37 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor backward(Tensor gradOutput, RnnState gradFinal) {
+    return trainingBackward(gradOutput, gradFinal, null);
+  }
+
+  /**
+   * As {@link #backward(Tensor, RnnState)}, but writes d(loss)/d(input) into {@code dxOut}
+   * ({@code [B, T, inputSize()]}, every element overwritten) and returns it, like PyTorch's
+   * {@code out=}. {@code dxOut} must not share its array with the forward's input or with
+   * {@code gradOutput}.
+   */
+  public Tensor backward(Tensor gradOutput, RnnState gradFinal, Tensor dxOut) {
+    if (dxOut == null) {
+      throw new IllegalArgumentException(this + ": dxOut is null (use backward(gradOutput, gradFinal) for a new tensor)");
+    }
+    return trainingBackward(gradOutput, gradFinal, dxOut);
+  }
+
+  private Tensor trainingBackward(Tensor gradOutput, RnnState gradFinal, Tensor dxOut) {
     return guard.call(this, "backward", () -> {
       if (last == null || last.input == null) {
         throw new IllegalStateException(this + ": backward called before forward");
       }
-      Tensor dx = backward(last, gradOutput, gradFinal);
-      initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
+      if (dxOut != null) {
+        checkInto(dxOut, "dxOut", last.batch, last.steps, inputSize);
+        if (dxOut.data() == last.input.data() || (gradOutput != null && dxOut.data() == gradOutput.data())) {
+          throw new IllegalArgumentException(this + ": dxOut must not share its array with the forward's input or "
+              + "with gradOutput");
+        }
+      }
+      Tensor dx = backward(last, gradOutput, gradFinal, dxOut);
+      initialGrad = null; // made from last.dh (and dc) when asked for: they stay until the next backward
+      hasBackward = true;
       return dx;
     });
   }
@@ -481,8 +544,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return guard.inside();
   }
 
-  /** Backpropagation through the forward pass recorded in {@code r}; leaves d(loss)/d(h0) in {@code r.dh}. */
-  protected Tensor backward(Run r, Tensor gradOutput, RnnState gradFinal) {
+  /**
+   * Backpropagation through the forward pass recorded in {@code r}; leaves d(loss)/d(h0) in {@code r.dh}.
+   * Writes d(loss)/d(input) into {@code dx} (checked by the caller), or a new tensor when it is null.
+   */
+  protected Tensor backward(Run r, Tensor gradOutput, RnnState gradFinal, Tensor dx) {
     int b = r.batch;
     int t = r.steps;
     int gh = gateCount * hiddenSize;
@@ -528,7 +594,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
         }
       }
     }
-    Tensor dx = Tensor.zeros(b, t, inputSize);
+    if (dx == null) {
+      dx = Tensor.zeros(b, t, inputSize);
+    }
     if (b * t > 0) {
       // dW_ih += dGatesᵀ · x ; dW_hh += dGatesHhᵀ · h_prev ; dx = dGates · W_ih
       Gemm.gemm(true, false, gh, inputSize, b * t, 1f, r.dGates, 0, gh, r.input.data(), 0, inputSize, 1f,
@@ -547,11 +615,17 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   @Override
   public RnnState initialStateGrad() {
-    if (initialGrad == null) {
+    if (!hasBackward) {
       throw new IllegalStateException(this + ": initialStateGrad() called before backward");
+    }
+    if (initialGrad == null) {
+      initialGrad = new RnnState(Tensor.of(last.dh.clone(), 1, last.batch, outputSize), cellInitialGrad(last));
     }
     return initialGrad;
   }
+
+  /** Each thread's scratch for {@link #columnSums}, grown when needed. */
+  private static final ThreadLocal<double[]> COLUMN_SUMS = ThreadLocal.withInitial(() -> new double[0]);
 
   /** out[j] += Σ_rows x[row, j], summed in double. */
   static void columnSums(float[] x, int rows, int cols, float[] out) {
@@ -560,7 +634,13 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /** out[outOff + j] += Σ_rows x[row, j], summed in double. */
   static void columnSums(float[] x, int rows, int cols, float[] out, int outOff) {
-    double[] sums = new double[cols];
+    double[] sums = COLUMN_SUMS.get();
+    if (sums.length < cols) {
+      sums = new double[cols];
+      COLUMN_SUMS.set(sums);
+    } else {
+      Arrays.fill(sums, 0, cols, 0.0);
+    }
     for (int r = 0; r < rows; r++) {
       int at = r * cols;
       for (int j = 0; j < cols; j++) {

@@ -31,6 +31,10 @@ public final class CompareBenchmark {
   public static void main(String[] args) {
     quick = args.length > 0 && args[0].equals("--quick");
     boolean scaleOnly = args.length > 0 && args[0].equals("--scale");
+    if (args.length == 1 && args[0].equals("--memory")) {
+      memory();
+      return;
+    }
     if (args.length == 3 && args[0].equals("--profile")) {
       profile(args[1], Double.parseDouble(args[2]));
       return;
@@ -66,17 +70,36 @@ public final class CompareBenchmark {
     }
   }
 
-  /** Forward, MSE against a fixed target on every output, backward, Adam. */
+  /**
+   * Forward, MSE against a fixed target on every output, backward, Adam; the output, its gradient
+   * and dx are written into tensors kept between steps (the {@code out=} variants).
+   */
   static Runnable trainStep(RecurrentLayer layer, int batch, int steps, int input, long seed) {
+    return trainStep(layer, batch, steps, input, seed, true);
+  }
+
+  /** As above; without {@code reuse}, the calls that return fresh tensors. */
+  static Runnable trainStep(RecurrentLayer layer, int batch, int steps, int input, long seed, boolean reuse) {
     Rng rng = new Rng(seed);
     Tensor x = Init.normal(Tensor.zeros(batch, steps, input), 0, 1, rng);
     Tensor target = Init.normal(Tensor.zeros(batch, steps, layer.outputSize()), 0, 1, rng);
     Adam adam = new Adam(layer.parameters(), 1e-3);
     MeanSquaredError mse = new MeanSquaredError();
+    if (!reuse) {
+      return () -> {
+        adam.zeroGrad();
+        mse.forward(layer.forward(x, null, null), target);
+        layer.backward(mse.backward(), null);
+        adam.step();
+      };
+    }
+    Tensor y = Tensor.zeros(batch, steps, layer.outputSize());
+    Tensor dy = Tensor.zeros(batch, steps, layer.outputSize());
+    Tensor dx = Tensor.zeros(batch, steps, input);
     return () -> {
       adam.zeroGrad();
-      mse.forward(layer.forward(x, null, null), target);
-      layer.backward(mse.backward(), null);
+      mse.forward(layer.forward(x, null, null, y), target);
+      layer.backward(mse.backward(dy), null, dx);
       adam.step();
     };
   }
@@ -168,21 +191,31 @@ public final class CompareBenchmark {
   }
 
   /**
-   * W1's garbage per warm train step against the bytes its first step allocates (the activation
-   * cache and the other buffers kept between steps), and a warm streaming step's (W5) garbage.
+   * W1's activation cache (what the first training forward allocates: the slabs kept for backward
+   * and the output) and the garbage of a warm train step, with the {@code out=} calls and with the
+   * calls that return fresh tensors; then a warm streaming step's (W5) garbage.
    */
   static void memory() {
-    Lstm lstm = new Lstm(64, 128, new Rng(1));
-    Runnable step = trainStep(lstm, 32, 50, 64, 2);
-    long first = allocated(step);
-    for (int i = 0; i < 200; i++) {
-      step.run();
+    Runnable warmUp = trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2, true);
+    for (int i = 0; i < 300; i++) { // until the JIT has compiled the kernels (interpreted, they allocate)
+      warmUp.run();
     }
-    long warm = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
-      warm = Math.min(warm, allocated(step));
+    Tensor x = Tensor.zeros(32, 50, 64);
+    long cache = allocated(() -> new Lstm(64, 128, new Rng(1)).forward(x)) - allocated(() -> new Lstm(64, 128,
+        new Rng(1)));
+    for (boolean reuse : new boolean[] {true, false}) {
+      Runnable step = trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2, reuse);
+      long first = allocated(step);
+      for (int i = 0; i < 50; i++) {
+        step.run();
+      }
+      long warm = Long.MAX_VALUE;
+      for (int i = 0; i < 5; i++) {
+        warm = Math.min(warm, allocated(step));
+      }
+      System.out.printf("memory W1 calls=%s activation-cache-bytes=%d first-step-bytes=%d warm-step-bytes=%d%n",
+          reuse ? "out" : "fresh", cache, first, warm);
     }
-    System.out.printf("memory W1 first-step-bytes=%d warm-step-bytes=%d%n", first, warm);
     RecurrentStream stream = new Lstm(64, 256, new Rng(3)).newStream();
     float[] xt = new float[64];
     for (int i = 0; i < 100_000; i++) {

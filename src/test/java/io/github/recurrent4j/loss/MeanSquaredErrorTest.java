@@ -28,4 +28,25 @@ class MeanSquaredErrorTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("MeanSquaredError: backward called before forward");
   }
+
+  @Test
+  void backwardIntoTheCallersTensorOverwritesItAndMayBeThePrediction() {
+    Tensor p = Tensor.of(new float[] {1, 2, 3, 5}, 2, 2);
+    Tensor t = Tensor.of(new float[] {1, 0, 4, 5}, 2, 2);
+    MeanSquaredError mean = new MeanSquaredError();
+    mean.forward(p, t);
+    Tensor out = Tensor.full(Float.NaN, 2, 2);
+    assertThat(mean.backward(out)).isSameAs(out);
+    assertThat(out.data()).containsExactly(0f, 1f, -0.5f, 0f);
+    assertThat(mean.backward(p).data()).containsExactly(0f, 1f, -0.5f, 0f); // in place
+    assertThatThrownBy(() -> mean.backward(Tensor.zeros(4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("MeanSquaredError: expected out of the prediction's shape [2, 2], got [4]");
+    assertThatThrownBy(() -> mean.backward(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("MeanSquaredError: expected out of the prediction's shape [2, 2], got null");
+    assertThatThrownBy(() -> new MeanSquaredError().backward(out))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("MeanSquaredError: backward called before forward");
+  }
 }

@@ -1,6 +1,7 @@
 package io.github.recurrent4j.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.recurrent4j.tensor.Init;
@@ -124,5 +125,107 @@ class RecurrentSemanticsTest {
     Tensor y = layer.forward(Tensor.zeros(2, 0, 3));
     assertThat(y.shape()).containsExactly(2, 0, 4);
     assertThat(layer.finalState().h().data()).containsOnly(0f);
+  }
+
+  @ParameterizedTest
+  @MethodSource("layersWithProjection")
+  void outVariantsGiveTheSameBitsInTheCallersTensorsOverwritingWhatWasThere(Function<Rng, RecurrentLayer> make) {
+    Rng rng = new Rng(9);
+    Tensor x = Init.normal(Tensor.zeros(3, 5, 3), 0, 1, rng);
+    int[] lengths = {5, 2, 0};
+    RecurrentLayer fresh = make.apply(new Rng(4));
+    RecurrentLayer into = make.apply(new Rng(4));
+    int p = fresh.outputSize();
+    Tensor dy = Init.normal(Tensor.zeros(3, 5, p), 0, 1, rng);
+    Tensor out = Tensor.full(Float.NaN, 3, 5, p);
+    Tensor dxOut = Tensor.full(Float.NaN, 3, 5, 3);
+    for (int pass = 0; pass < 2; pass++) { // the second pass writes over the first's numbers
+      Tensor y = fresh.forward(x, lengths, null);
+      assertThat(into.forward(x, lengths, null, out)).isSameAs(out);
+      assertThat(out.data()).containsExactly(y.data()); // padded steps too: zero, not NaN
+      Tensor dx = fresh.backward(dy, null);
+      assertThat(into.backward(dy, null, dxOut)).isSameAs(dxOut);
+      assertThat(dxOut.data()).containsExactly(dx.data());
+      for (int i = 0; i < fresh.parameters().size(); i++) {
+        assertThat(into.parameters().get(i).grad().data()).containsExactly(fresh.parameters().get(i).grad().data());
+      }
+      assertThat(into.finalState().h().data()).containsExactly(fresh.finalState().h().data());
+      assertThat(into.initialStateGrad().h().data()).containsExactly(fresh.initialStateGrad().h().data());
+      x = Init.normal(Tensor.zeros(3, 5, 3), 0, 1, rng);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("layers")
+  void statesAskedForLaterAreThoseOfTheLatestPassAndStayPut(Function<Rng, RecurrentLayer> make) {
+    Rng rng = new Rng(5);
+    RecurrentLayer layer = make.apply(rng);
+    Tensor x1 = Init.normal(Tensor.zeros(2, 4, 3), 0, 1, rng);
+    Tensor x2 = Init.normal(Tensor.zeros(2, 4, 3), 0, 1, rng);
+    Tensor y1 = layer.forward(x1);
+    layer.backward(Tensor.full(1f, 2, 4, 4));
+    RnnState final1 = layer.finalState();
+    RnnState initialGrad1 = layer.initialStateGrad();
+    float[] h1 = final1.h().data().clone();
+    float[] dh1 = initialGrad1.h().data().clone();
+    assertThat(h1).containsExactly(y1.get(0, 3, 0), y1.get(0, 3, 1), y1.get(0, 3, 2), y1.get(0, 3, 3),
+        y1.get(1, 3, 0), y1.get(1, 3, 1), y1.get(1, 3, 2), y1.get(1, 3, 3));
+    Tensor y2 = layer.forward(x2);
+    assertThatThrownBy(layer::initialStateGrad)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(layer + ": initialStateGrad() called before backward");
+    layer.backward(Tensor.full(-2f, 2, 4, 4));
+    assertThat(final1.h().data()).containsExactly(h1); // what was handed out is a copy
+    assertThat(initialGrad1.h().data()).containsExactly(dh1);
+    assertThat(layer.finalState().h().get(0, 1, 3)).isEqualTo(y2.get(1, 3, 3));
+    assertThat(java.util.Arrays.equals(layer.initialStateGrad().h().data(), dh1)).isFalse();
+  }
+
+  @ParameterizedTest
+  @MethodSource("layers")
+  void outVariantsRejectWrongShapesAndSharedArrays(Function<Rng, RecurrentLayer> make) {
+    RecurrentLayer layer = make.apply(new Rng(1));
+    String name = layer.toString();
+    Tensor x = Tensor.zeros(2, 5, 3);
+    assertThatThrownBy(() -> layer.forward(x, null, null, Tensor.zeros(2, 5, 3)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected out of shape [2, 5, 4], got [2, 5, 3]");
+    assertThatThrownBy(() -> layer.forward(x, null, null, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected out of shape [2, 5, 4], got null");
+    assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5), null, null, Tensor.zeros(2, 5, 4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected input [batch, time, 3], got [2, 5]");
+    RecurrentLayer square = make.apply(new Rng(1)) instanceof Lstm ? new Lstm(4, 4, new Rng(1))
+        : new SimpleRnn(4, 4, SimpleRnn.Nonlinearity.TANH, new Rng(1));
+    Tensor x4 = Tensor.zeros(2, 5, 4);
+    assertThatThrownBy(() -> square.forward(x4, null, null, x4))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(square + ": out must not share its array with the input x");
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 5, 4), null, Tensor.zeros(2, 5, 3)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(name + ": backward called before forward");
+    layer.forward(x, null, null, Tensor.zeros(2, 5, 4));
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 5, 4), null, Tensor.zeros(2, 5, 4)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": expected dxOut of shape [2, 5, 3], got [2, 5, 4]");
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 5, 4), null, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": dxOut is null (use backward(gradOutput, gradFinal) for a new tensor)");
+    assertThatThrownBy(() -> layer.backward(Tensor.zeros(2, 5, 4), null, x))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(name + ": dxOut must not share its array with the forward's input or with gradOutput");
+    square.forward(x4);
+    assertThatCode(() -> square.backward(x4.copy(), null, x4.copy())).doesNotThrowAnyException();
+    Tensor g = Tensor.zeros(2, 5, 4);
+    assertThatThrownBy(() -> square.backward(g, null, g))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(square + ": dxOut must not share its array with the forward's input or with gradOutput");
+  }
+
+  static List<Function<Rng, RecurrentLayer>> layersWithProjection() {
+    return List.of(rng -> new SimpleRnn(3, 4, SimpleRnn.Nonlinearity.TANH, rng), rng -> new Lstm(3, 4, rng),
+        rng -> new Gru(3, 4, rng), rng -> new Lstm(3, 4, Lstm.Options.defaults().withProjection(2), rng),
+        rng -> new Lstm(3, 4, Lstm.Options.defaults().withPeepholes(true), rng));
   }
 }
