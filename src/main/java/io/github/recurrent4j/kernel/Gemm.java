@@ -22,8 +22,17 @@ import java.util.Arrays;
 public final class Gemm {
   /** Products with at most this many rows use the row-streaming kernels instead of packing. */
   public static final int SMALL_M = 4;
-  /** With {@code transB} and at most this many rows (and no more rows than columns), B is streamed, not packed. */
+  /**
+   * With {@code transB}, at most this many rows and at least {@link #STREAM_B_MIN_COLUMNS_PER_ROW}
+   * columns per row, B is streamed, not packed.
+   */
   static final int STREAM_B_MAX_M = 64;
+  /**
+   * Below this many columns per row the packed path wins: measured on the machine of BENCHMARKS.md,
+   * streaming was 1.5-2x slower for 64x64 (attention's Q·Kᵀ per head) and 64x128, even at 32x128,
+   * and ahead from 32x256 on (an RNN step's h·W_hhᵀ, 32x512).
+   */
+  static final int STREAM_B_MIN_COLUMNS_PER_ROW = 8;
   /** Depth of a packed block (the k extent that stays in cache). */
   static final int KC = 256;
   /** Rows of A packed at once; a multiple of every kernel's {@code mr()}. */
@@ -89,7 +98,7 @@ public final class Gemm {
     if (k == 0 || alpha == 0f) {
       return;
     }
-    if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && m <= n) {
+    if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && (long) m * STREAM_B_MIN_COLUMNS_PER_ROW <= n) {
       streamedB(kernels, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
       return;
     }

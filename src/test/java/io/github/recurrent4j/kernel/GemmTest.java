@@ -102,8 +102,10 @@ class GemmTest {
   @MethodSource("kernels")
   void largeShapesCrossEveryBlockBoundary(Kernels kernels) {
     Rng rng = new Rng(7);
-    // m > MC, n > NC, k > KC, none a multiple of the tile sizes; plus the streamed-B shape class.
-    int[][] shapes = {{101, 530, 300}, {40, 700, 270}, {200, 45, 513}, {5, 600, 257}, {64, 64, 64}};
+    // m > MC, n > NC, k > KC, none a multiple of the tile sizes; plus the streamed-B shape class (at most
+    // STREAM_B_MAX_M rows and 8 columns per row, with transB) and both sides of its borders.
+    int[][] shapes = {{101, 530, 300}, {40, 700, 270}, {200, 45, 513}, {5, 600, 257}, {64, 64, 64}, {8, 64, 40},
+        {8, 63, 40}, {64, 512, 33}, {65, 600, 33}};
     forEachVariant(shapes, (m, n, k, ta, tb) -> {
       float[] a = random(rng, m * k);
       float[] b = random(rng, k * n);
@@ -217,7 +219,7 @@ class GemmTest {
   void resultsDoNotChangeAsTheJitCompilesTheKernels(Kernels kernels) {
     // Small shapes so that thousands of calls are cheap: the row, streamed and packed paths.
     Rng rng = new Rng(12);
-    int[][] shapes = {{2, 40, 37, 1}, {2, 40, 37, 0}, {9, 30, 21, 1}, {13, 9, 21, 0}};
+    int[][] shapes = {{2, 40, 37, 1}, {2, 40, 37, 0}, {9, 80, 21, 1}, {9, 30, 21, 1}, {13, 9, 21, 0}};
     for (int[] s : shapes) {
       int m = s[0];
       int n = s[1];
