@@ -2,6 +2,7 @@ package io.github.recurrent4j.nn;
 
 import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -30,17 +31,32 @@ public final class MultiHeadAttention implements Layer {
   private final Parameter outProjWeight; // (E, E)
   private final Parameter outProjBias; // (E)
 
-  // the last forward
+  // the last forward; its arrays are reused by the next forward of the same shape
   private Tensor query; // (B, Tq, E)
   private Tensor key; // (B, Tk, E)
   private Tensor value; // (B, Tk, E)
   private boolean self; // query, key and value are one tensor
   private int[] queryLengths;
-  private float[] q; // (B, Tq, E) projected
-  private float[] k; // (B, Tk, E)
-  private float[] v; // (B, Tk, E)
+  private float[] qkv; // self-attention: (B, T, 3E), the rows of Q, K and V side by side
+  private float[] crossQ; // cross-attention: (B, Tq, E)
+  private float[] crossK; // (B, Tk, E)
+  private float[] crossV; // (B, Tk, E)
+  private float[] q; // Q from qOff with row stride ld: qkv or crossQ
+  private float[] k; // K from kOff
+  private float[] v; // V from vOff
+  private int qOff;
+  private int kOff;
+  private int vOff;
+  private int ld; // 3E for self-attention, else E
   private float[] weights; // (B, h, Tq, Tk)
   private float[] context; // (B, Tq, E) heads concatenated
+  // backward's scratch, reused by the next backward of the same shape
+  private float[] dContext; // (B, Tq, E)
+  private float[] dProjected; // d(Q | K | V) in the layout of q, k and v
+  private float[] dk; // cross-attention: dK (B, Tk, E); self: null (in dProjected)
+  private float[] dv; // cross-attention: dV
+  private float[][] dWeights = new float[0][]; // one (Tq, Tk) per task
+  private final TrainingGuard guard = new TrainingGuard();
 
   public MultiHeadAttention(int embedDim, int numHeads) {
     this(embedDim, numHeads, Rng.fromDefault());
@@ -75,6 +91,10 @@ public final class MultiHeadAttention implements Layer {
    */
   public Tensor forward(Tensor query, Tensor key, Tensor value, int[] queryLengths, int[] keyLengths,
       boolean causal) {
+    return guard.call(this, "forward", () -> attend(query, key, value, queryLengths, keyLengths, causal));
+  }
+
+  private Tensor attend(Tensor query, Tensor key, Tensor value, int[] queryLengths, int[] keyLengths, boolean causal) {
     check(query, "query");
     check(key, "key");
     check(value, "value");
@@ -87,41 +107,60 @@ public final class MultiHeadAttention implements Layer {
     }
     int[] ql = SequenceLengths.check(this, queryLengths, b, tq);
     int[] kl = SequenceLengths.check(this, keyLengths, b, tk);
+    for (int row = 0; row < b; row++) {
+      // query 0 sees the fewest keys: none only if the row has no keys (the causal mask leaves it key 0)
+      if (ql[row] > 0 && kl[row] == 0) {
+        throw new IllegalArgumentException(this + ": query 0 of row " + row + " has every key masked"
+            + " (key length 0" + (causal ? ", causal" : "") + ")");
+      }
+    }
+    // Checked: from here on nothing throws, so the arrays of the last forward may be reused.
     int e = embedDim;
     float[] w = inProjWeight.value().data();
     float[] bias = inProjBias.value().data();
-    // locals until the forward succeeds, so a rejected call leaves the last good forward intact
-    float[] q = project(query, w, 0, bias, 0);
-    float[] k = project(key, w, e * e, bias, e);
-    float[] v = project(value, w, 2 * e * e, bias, 2 * e);
-    float[] weights = new float[b * heads * tq * tk];
-    float[] context = new float[b * tq * e];
+    self = query == key && key == value;
+    if (self) {
+      // one product for Q, K and V: x · in_proj_weightᵀ + in_proj_bias, (B·T, 3E)
+      qkv = reuse(qkv, b * tq * 3 * e);
+      project(query, w, 0, bias, 0, 3 * e, qkv);
+      q = qkv;
+      k = qkv;
+      v = qkv;
+      qOff = 0;
+      kOff = e;
+      vOff = 2 * e;
+      ld = 3 * e;
+    } else {
+      q = crossQ = project(query, w, 0, bias, 0, e, reuse(crossQ, b * tq * e));
+      k = crossK = project(key, w, e * e, bias, e, e, reuse(crossK, b * tk * e));
+      v = crossV = project(value, w, 2 * e * e, bias, 2 * e, e, reuse(crossV, b * tk * e));
+      qOff = 0;
+      kOff = 0;
+      vOff = 0;
+      ld = e;
+    }
+    weights = reuse(weights, b * heads * tq * tk);
+    context = reuse(context, b * tq * e);
     float scale = (float) (1 / Math.sqrt(headDim));
     Kernels kernels = Kernels.active();
-    for (int row = 0; row < b; row++) {
+    forEachRow(b, (row, task) -> {
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
         // scores = Q_h K_hᵀ / sqrt(d)
-        Gemm.gemm(false, true, tq, tk, headDim, scale, q, row * tq * e + h * headDim, e, k, row * tk * e + h * headDim,
-            e, 0f, weights, wOff, tk);
+        Gemm.gemm(false, true, tq, tk, headDim, scale, q, qOff + row * tq * ld + h * headDim, ld, k,
+            kOff + row * tk * ld + h * headDim, ld, 0f, weights, wOff, tk);
         for (int i = 0; i < tq; i++) {
-          int valid = causal ? Math.min(kl[row], i + 1) : kl[row];
-          if (i >= ql[row]) {
-            Arrays.fill(weights, wOff + i * tk, wOff + (i + 1) * tk, 0f);
-            continue;
+          int valid = i >= ql[row] ? 0 : causal ? Math.min(kl[row], i + 1) : kl[row];
+          if (valid > 0) {
+            kernels.softmax(weights, wOff + i * tk, weights, wOff + i * tk, valid);
           }
-          if (valid == 0) {
-            throw new IllegalArgumentException(this + ": query " + i + " of row " + row + " has every key masked"
-                + " (key length " + kl[row] + (causal ? ", causal" : "") + ")");
-          }
-          kernels.softmax(weights, wOff + i * tk, weights, wOff + i * tk, valid);
           Arrays.fill(weights, wOff + i * tk + valid, wOff + (i + 1) * tk, 0f);
         }
         // context_h = weights V_h
-        Gemm.gemm(false, false, tq, headDim, tk, 1f, weights, wOff, tk, v, row * tk * e + h * headDim, e, 0f, context,
-            row * tq * e + h * headDim, e);
+        Gemm.gemm(false, false, tq, headDim, tk, 1f, weights, wOff, tk, v, vOff + row * tk * ld + h * headDim, ld, 0f,
+            context, row * tq * e + h * headDim, e);
       }
-    }
+    });
     Tensor out = Tensor.zeros(b, tq, e);
     for (int r = 0; r < b * tq; r++) {
       System.arraycopy(outProjBias.value().data(), 0, out.data(), r * e, e);
@@ -133,26 +172,48 @@ public final class MultiHeadAttention implements Layer {
     this.query = query;
     this.key = key;
     this.value = value;
-    this.self = query == key && key == value;
     this.queryLengths = ql;
-    this.q = q;
-    this.k = k;
-    this.v = v;
-    this.weights = weights;
-    this.context = context;
     return out;
   }
 
-  /** x · W[rows from off]ᵀ + bias[from biasOff]: one of the three input projections, (B, T, E). */
-  private float[] project(Tensor x, float[] w, int off, float[] bias, int biasOff) {
+  /** {@code old} when it has {@code size} elements (its contents are all overwritten), else a new array. */
+  private static float[] reuse(float[] old, int size) {
+    return old != null && old.length == size ? old : new float[size];
+  }
+
+  /** The work of one batch row, on task {@code task}; rows never share what they write. */
+  private interface RowWork {
+    void run(int row, int task);
+  }
+
+  /**
+   * Runs {@code work} for every batch row, the rows split into contiguous chunks across the
+   * available threads. Each row's numbers are computed the same way whatever the split, so results
+   * are bit-identical for any thread count.
+   */
+  private void forEachRow(int rows, RowWork work) {
+    int tasks = Math.max(1, Math.min(Parallel.tasksAvailable(), rows));
+    if (dWeights.length < tasks) {
+      dWeights = Arrays.copyOf(dWeights, tasks);
+    }
+    Parallel.run(tasks, task -> {
+      for (int row = rows * task / tasks; row < rows * (task + 1) / tasks; row++) {
+        work.run(row, task);
+      }
+    });
+  }
+
+  /**
+   * x · W[rows from off]ᵀ + bias[from biasOff] into {@code out} with row stride {@code width}: the
+   * {@code width / E} input projections that start at row {@code off / E} of W, side by side.
+   */
+  private float[] project(Tensor x, float[] w, int off, float[] bias, int biasOff, int width, float[] out) {
     int rows = x.dim(0) * x.dim(1);
-    float[] out = new float[rows * embedDim];
     for (int r = 0; r < rows; r++) {
-      System.arraycopy(bias, biasOff, out, r * embedDim, embedDim);
+      System.arraycopy(bias, biasOff, out, r * width, width);
     }
     if (rows > 0) {
-      Gemm.gemm(false, true, rows, embedDim, embedDim, 1f, x.data(), 0, embedDim, w, off, embedDim, 1f, out, 0,
-          embedDim);
+      Gemm.gemm(false, true, rows, width, embedDim, 1f, x.data(), 0, embedDim, w, off, embedDim, 1f, out, 0, width);
     }
     return out;
   }
@@ -182,19 +243,32 @@ public final class MultiHeadAttention implements Layer {
   /** For self-attention: d(loss)/d(x). */
   @Override
   public Tensor backward(Tensor dy) {
-    if (weights != null && !self) {
-      throw new IllegalStateException(this + ": the last forward was cross-attention; use backwardAll");
-    }
-    Tensor[] grads = backwardAll(dy);
-    Tensor dx = grads[0];
-    for (int i = 0; i < dx.size(); i++) {
-      dx.data()[i] += grads[1].data()[i] + grads[2].data()[i];
-    }
-    return dx;
+    return guard.call(this, "backward", () -> {
+      if (weights != null && !self) {
+        throw new IllegalStateException(this + ": the last forward was cross-attention; use backwardAll");
+      }
+      attentionBackward(dy);
+      // x fed Q, K and V: one product through the whole in-projection gives the sum of the three
+      return projectBackward(query, dProjected, 0, 3 * embedDim, 0, 3);
+    });
   }
 
   /** The gradients of query, key and value (separately, also for self-attention). */
   public Tensor[] backwardAll(Tensor dy) {
+    return guard.call(this, "backward", () -> {
+      attentionBackward(dy);
+      return new Tensor[] {projectBackward(query, dProjected, 0, ld, 0, 1),
+          projectBackward(key, self ? dProjected : dk, self ? embedDim : 0, ld, 1, 1),
+          projectBackward(value, self ? dProjected : dv, self ? 2 * embedDim : 0, ld, 2, 1)};
+    });
+  }
+
+  /**
+   * Back through the out-projection and the heads: adds the out-projection's gradients and leaves
+   * d(Q), d(K) and d(V) in {@code dProjected} (and {@code dk}, {@code dv} for cross-attention), laid
+   * out as q, k and v.
+   */
+  private void attentionBackward(Tensor dy) {
     if (weights == null) {
       throw new IllegalStateException(this + ": backward called before forward");
     }
@@ -206,60 +280,68 @@ public final class MultiHeadAttention implements Layer {
       throw new IllegalArgumentException(this + ": expected gradOutput of shape [" + b + ", " + tq + ", " + e
           + "], got " + (dy == null ? "null" : dy.shapeString()));
     }
-    float[] g = dy.data().clone();
-    for (int row = 0; row < b; row++) {
-      Arrays.fill(g, (row * tq + queryLengths[row]) * e, (row + 1) * tq * e, 0f); // padded outputs are constants
+    float[] g = dy.data();
+    if (Arrays.stream(queryLengths).anyMatch(length -> length < tq)) {
+      g = g.clone();
+      for (int row = 0; row < b; row++) {
+        Arrays.fill(g, (row * tq + queryLengths[row]) * e, (row + 1) * tq * e, 0f); // padded outputs are constants
+      }
     }
     // out = context W_oᵀ + b_o
     Gemm.gemm(true, false, e, e, b * tq, 1f, g, 0, e, context, 0, e, 1f, outProjWeight.grad().data(), 0, e);
     RecurrentLayer.columnSums(g, b * tq, e, outProjBias.grad().data());
-    float[] dContext = new float[b * tq * e];
+    dContext = reuse(dContext, b * tq * e);
     Gemm.gemm(false, false, b * tq, e, e, 1f, g, 0, e, outProjWeight.value().data(), 0, e, 0f, dContext, 0, e);
-    float[] dq = new float[b * tq * e];
-    float[] dk = new float[b * tk * e];
-    float[] dv = new float[b * tk * e];
-    float[] dWeights = new float[tq * tk];
+    // every slice of dQ, dK and dV below is written once (beta 0), so the arrays need no clearing
+    float[] dq = dProjected = reuse(dProjected, self ? b * tq * 3 * e : b * tq * e);
+    float[] dK = self ? dq : (dk = reuse(dk, b * tk * e));
+    float[] dV = self ? dq : (dv = reuse(dv, b * tk * e));
     float scale = (float) (1 / Math.sqrt(headDim));
     Kernels kernels = Kernels.active();
-    float[] dot = new float[1]; // Σ_j dWeights ⊙ weights of one query row
-    for (int row = 0; row < b; row++) {
+    forEachRow(b, (row, task) -> {
+      float[] dW = dWeights[task] = reuse(dWeights[task], tq * tk);
+      float[] dot = new float[1]; // Σ_j dWeights ⊙ weights of one query row
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
-        int qOff = row * tq * e + h * headDim;
-        int kOff = row * tk * e + h * headDim;
-        // context_h = weights V_h: dWeights = dContext_h V_hᵀ, dV_h += weightsᵀ dContext_h
-        Gemm.gemm(false, true, tq, tk, headDim, 1f, dContext, qOff, e, v, kOff, e, 0f, dWeights, 0, tk);
-        Gemm.gemm(true, false, tk, headDim, tq, 1f, weights, wOff, tk, dContext, qOff, e, 1f, dv, kOff, e);
+        int cOff = row * tq * e + h * headDim;
+        int qAt = qOff + row * tq * ld + h * headDim;
+        int kAt = kOff + row * tk * ld + h * headDim;
+        int vAt = vOff + row * tk * ld + h * headDim;
+        // context_h = weights V_h: dWeights = dContext_h V_hᵀ, dV_h = weightsᵀ dContext_h
+        Gemm.gemm(false, true, tq, tk, headDim, 1f, dContext, cOff, e, v, vAt, ld, 0f, dW, 0, tk);
+        Gemm.gemm(true, false, tk, headDim, tq, 1f, weights, wOff, tk, dContext, cOff, e, 0f, dV, vAt, ld);
         // softmax: dScores = w ⊙ (dWeights - Σ dWeights ⊙ w); masked keys have w = 0, so they get 0
         for (int i = 0; i < tq; i++) {
           dot[0] = 0f;
-          kernels.rowDotRows(tk, 1, 1f, dWeights, i * tk, weights, wOff + i * tk, tk, dot, 0);
+          kernels.rowDotRows(tk, 1, 1f, dW, i * tk, weights, wOff + i * tk, tk, dot, 0);
           float d = dot[0];
           for (int j = 0; j < tk; j++) {
-            dWeights[i * tk + j] = weights[wOff + i * tk + j] * (dWeights[i * tk + j] - d);
+            dW[i * tk + j] = weights[wOff + i * tk + j] * (dW[i * tk + j] - d);
           }
         }
         // scores = Q_h K_hᵀ · scale
-        Gemm.gemm(false, false, tq, headDim, tk, scale, dWeights, 0, tk, k, kOff, e, 1f, dq, qOff, e);
-        Gemm.gemm(true, false, tk, headDim, tq, scale, dWeights, 0, tk, q, qOff, e, 1f, dk, kOff, e);
+        Gemm.gemm(false, false, tq, headDim, tk, scale, dW, 0, tk, k, kAt, ld, 0f, dq, qAt, ld);
+        Gemm.gemm(true, false, tk, headDim, tq, scale, dW, 0, tk, q, qAt, ld, 0f, dK, kAt, ld);
       }
-    }
-    return new Tensor[] {
-        projectBackward(query, dq, 0), projectBackward(key, dk, 1), projectBackward(value, dv, 2)};
+    });
   }
 
-  /** Through one input projection: adds its weight and bias gradients, returns d(input). */
-  private Tensor projectBackward(Tensor x, float[] dProjected, int part) {
+  /**
+   * Through {@code parts} consecutive input projections, from part {@code part}: adds their weight
+   * and bias gradients and returns d(input), summed over the parts. {@code dProjected} holds their
+   * gradients from {@code dOff} with row stride {@code ldd}.
+   */
+  private Tensor projectBackward(Tensor x, float[] dProjected, int dOff, int ldd, int part, int parts) {
     int e = embedDim;
     int rows = x.dim(0) * x.dim(1);
     Tensor dx = Tensor.zeros(x.shape());
     if (rows > 0) {
-      Gemm.gemm(true, false, e, e, rows, 1f, dProjected, 0, e, x.data(), 0, e, 1f, inProjWeight.grad().data(),
-          part * e * e, e);
-      Gemm.gemm(false, false, rows, e, e, 1f, dProjected, 0, e, inProjWeight.value().data(), part * e * e, e, 0f,
-          dx.data(), 0, e);
+      Gemm.gemm(true, false, parts * e, e, rows, 1f, dProjected, dOff, ldd, x.data(), 0, e, 1f,
+          inProjWeight.grad().data(), part * e * e, e);
+      Gemm.gemm(false, false, rows, e, parts * e, 1f, dProjected, dOff, ldd, inProjWeight.value().data(), part * e * e,
+          e, 0f, dx.data(), 0, e);
     }
-    RecurrentLayer.columnSums(dProjected, rows, e, inProjBias.grad().data(), part * e);
+    RecurrentLayer.columnSums(dProjected, dOff, ldd, rows, parts * e, inProjBias.grad().data(), part * e);
     return dx;
   }
 

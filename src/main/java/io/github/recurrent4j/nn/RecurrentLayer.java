@@ -634,6 +634,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /** out[outOff + j] += Σ_rows x[row, j], summed in double. */
   static void columnSums(float[] x, int rows, int cols, float[] out, int outOff) {
+    columnSums(x, 0, cols, rows, cols, out, outOff);
+  }
+
+  /** out[outOff + j] += Σ_rows x[xOff + row·ldx + j] for j < cols, summed in double. */
+  static void columnSums(float[] x, int xOff, int ldx, int rows, int cols, float[] out, int outOff) {
     double[] sums = COLUMN_SUMS.get();
     if (sums.length < cols) {
       sums = new double[cols];
@@ -642,7 +647,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       Arrays.fill(sums, 0, cols, 0.0);
     }
     for (int r = 0; r < rows; r++) {
-      int at = r * cols;
+      int at = xOff + r * ldx;
       for (int j = 0; j < cols; j++) {
         sums[j] += x[at + j];
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.recurrent4j.check.GradientCheck;
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -177,5 +178,75 @@ class MultiHeadAttentionTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("the last forward was cross-attention; use backwardAll");
     assertThatThrownBy(() -> mha.backwardAll(Tensor.zeros(2, 4, 4)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected gradOutput of shape [2, 3, 4], got [2, 4, 4]");
+  }
+
+  /** Forward and backward of one call on a fresh copy of {@code mha}: output, input gradients, parameter gradients. */
+  private static List<float[]> oneCall(MultiHeadAttention mha, Tensor q, Tensor k, Tensor v, int[] ql, int[] kl,
+      boolean causal, Tensor dy) {
+    List<float[]> result = new ArrayList<>();
+    mha.zeroGrad();
+    result.add(mha.forward(q, k, v, ql, kl, causal).data().clone());
+    result.add(mha.attentionWeights(false).data());
+    if (q == k && k == v) {
+      result.add(mha.backward(dy).data());
+    } else {
+      for (Tensor g : mha.backwardAll(dy)) {
+        result.add(g.data());
+      }
+    }
+    for (Parameter p : mha.parameters()) {
+      result.add(p.grad().data().clone());
+    }
+    return result;
+  }
+
+  @Test
+  void reusedBuffersGiveTheBitsOfAFreshLayerAcrossShapesAndModes() {
+    Rng rng = new Rng(41);
+    MultiHeadAttention reused = new MultiHeadAttention(8, 2, new Rng(40));
+    Tensor x5 = Init.normal(Tensor.zeros(3, 5, 8), 0, 1, rng);
+    Tensor q2 = Init.normal(Tensor.zeros(3, 2, 8), 0, 1, rng);
+    Tensor k6 = Init.normal(Tensor.zeros(3, 6, 8), 0, 1, rng);
+    Tensor v6 = Init.normal(Tensor.zeros(3, 6, 8), 0, 1, rng);
+    Tensor x2 = Init.normal(Tensor.zeros(3, 2, 8), 0, 1, rng);
+    // self, cross with Tk = 3 Tq (the size of a self-attention buffer), self again, padded self, cross again
+    Object[][] calls = {
+        {x5, x5, x5, null, null, false}, {q2, k6, v6, null, new int[] {6, 1, 4}, false},
+        {x5, x5, x5, null, null, true}, {x2, x2, x2, new int[] {2, 1, 0}, new int[] {2, 1, 0}, false},
+        {q2, k6, v6, new int[] {1, 2, 2}, null, false}, {x5, x5, x5, new int[] {5, 3, 1}, null, false}};
+    for (Object[] c : calls) {
+      Tensor q = (Tensor) c[0];
+      Tensor dy = Init.normal(Tensor.zeros(q.shape()), 0, 1, rng);
+      MultiHeadAttention fresh = new MultiHeadAttention(8, 2, new Rng(0));
+      fresh.loadStateDict(reused.stateDict());
+      List<float[]> expected = oneCall(fresh, q, (Tensor) c[1], (Tensor) c[2], (int[]) c[3], (int[]) c[4],
+          (Boolean) c[5], dy);
+      List<float[]> got = oneCall(reused, q, (Tensor) c[1], (Tensor) c[2], (int[]) c[3], (int[]) c[4],
+          (Boolean) c[5], dy);
+      for (int i = 0; i < expected.size(); i++) {
+        assertThat(got.get(i)).as("call with query %s, result %d", q.shapeString(), i).containsExactly(expected.get(i));
+      }
+    }
+  }
+
+  @Test
+  void oneAndTwoThreadsGiveTheSameBits() {
+    Rng rng = new Rng(51);
+    Tensor x = Init.normal(Tensor.zeros(5, 7, 8), 0, 1, rng);
+    Tensor dy = Init.normal(Tensor.zeros(5, 7, 8), 0, 1, rng);
+    int[] lengths = {7, 3, 5, 1, 6};
+    List<List<float[]>> runs = new ArrayList<>();
+    int before = Parallel.threads();
+    try {
+      for (int threads : new int[] {1, 2}) {
+        Parallel.setThreads(threads);
+        runs.add(oneCall(new MultiHeadAttention(8, 4, new Rng(50)), x, x, x, lengths, lengths, true, dy));
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+    for (int i = 0; i < runs.get(0).size(); i++) {
+      assertThat(runs.get(1).get(i)).as("result %d", i).containsExactly(runs.get(0).get(i));
+    }
   }
 }
