@@ -178,7 +178,7 @@ public final class Gemm {
     float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
-      packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap);
+      packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap, 0);
       for (int j = j0; j < j1; j += mr) {
         int rows = Math.min(mr, j1 - j);
         float[] rowData = b;
@@ -262,37 +262,157 @@ public final class Gemm {
     Workspace ws = WORKSPACE.get();
     float[] ap = ws.ap;
     float[] bp = ws.bp(KC * NC);
-    float[] tile = ws.tile(mr * nr);
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
-        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp, 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
           packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          for (int jr = 0; jr < nc; jr += nr) {
-            int nTile = Math.min(nr, nc - jr);
-            int bpOff = jr * kc;
-            for (int ir = 0; ir < mc; ir += mr) {
-              int mTile = Math.min(mr, mc - ir);
-              int apOff = ir * kc;
-              int cTile = cOff + (ic + ir) * ldc + jc + jr;
-              if (mTile == mr && nTile == nr) {
-                kernels.microKernel(kc, ap, apOff, bp, bpOff, alpha, c, cTile, ldc);
-              } else {
-                Arrays.fill(tile, 0, mr * nr, 0f);
-                kernels.microKernel(kc, ap, apOff, bp, bpOff, alpha, tile, 0, nr);
-                for (int r = 0; r < mTile; r++) {
-                  for (int j = 0; j < nTile; j++) {
-                    int at = cTile + r * ldc + j;
-                    c[at] = c[at] + tile[r * nr + j];
-                  }
-                }
-              }
+          macroKernel(kernels, mc, nc, kc, alpha, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code C[mc, nc] += alpha · A·B} over one packed block: A as panels of (kc, mr) from 0 in
+   * {@code ap}, B as panels of (kc, nr) from {@code bpOff} in {@code bp}; edge tiles go through a
+   * buffer.
+   */
+  private static void macroKernel(Kernels kernels, int mc, int nc, int kc, float alpha, float[] ap, float[] bp,
+      int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+    final int mr = kernels.mr();
+    final int nr = kernels.nr();
+    for (int jr = 0; jr < nc; jr += nr) {
+      int nTile = Math.min(nr, nc - jr);
+      int bAt = bpOff + jr * kc;
+      for (int ir = 0; ir < mc; ir += mr) {
+        int mTile = Math.min(mr, mc - ir);
+        int apOff = ir * kc;
+        int cTile = cOff + ir * ldc + jr;
+        if (mTile == mr && nTile == nr) {
+          kernels.microKernel(kc, ap, apOff, bp, bAt, alpha, c, cTile, ldc);
+        } else {
+          float[] tile = ws.tile(mr * nr);
+          Arrays.fill(tile, 0, mr * nr, 0f);
+          kernels.microKernel(kc, ap, apOff, bp, bAt, alpha, tile, 0, nr);
+          for (int r = 0; r < mTile; r++) {
+            for (int j = 0; j < nTile; j++) {
+              int at = cTile + r * ldc + j;
+              c[at] = c[at] + tile[r * nr + j];
             }
           }
         }
+      }
+    }
+  }
+
+  /**
+   * op(B) packed once for many products with it, as a recurrent layer's W_hh serves every step of a
+   * pass: all of it in the panels the packed path would make again at every call. Made by
+   * {@link #pack}; used by {@link #gemm(int, float, float[], int, int, PackedB, float, float[], int, int)}.
+   */
+  public static final class PackedB {
+    private final Kernels kernels;
+    private final int k;
+    private final int n;
+    private final int nPadded; // n rounded up to whole panels of nr
+    private final float[] data; // for each depth block pc: its (kc, nr) panels, from pc·nPadded
+
+    private PackedB(Kernels kernels, int k, int n) {
+      this.kernels = kernels;
+      this.k = k;
+      this.n = n;
+      this.nPadded = (n + kernels.nr() - 1) / kernels.nr() * kernels.nr();
+      this.data = new float[Math.toIntExact((long) k * nPadded)];
+    }
+
+    /** The depth of op(B) (its rows). */
+    public int k() {
+      return k;
+    }
+
+    /** The width of op(B) (its columns). */
+    public int n() {
+      return n;
+    }
+  }
+
+  /**
+   * Packs {@code op(B)} ({@code [k, n]}) for the {@linkplain Kernels#active() active} kernels,
+   * reusing {@code reuse}'s storage when it has the same kernels and shape (it may be null).
+   */
+  public static PackedB pack(boolean transB, int k, int n, float[] b, int bOff, int ldb, PackedB reuse) {
+    return pack(Kernels.active(), transB, k, n, b, bOff, ldb, reuse);
+  }
+
+  /** As above, for the given kernels: the product with it runs on them. */
+  public static PackedB pack(Kernels kernels, boolean transB, int k, int n, float[] b, int bOff, int ldb,
+      PackedB reuse) {
+    if (k < 0 || n < 0 || b == null) {
+      throw new IllegalArgumentException("Gemm.pack: sizes must be >= 0 and b not null, got k=" + k + ", n=" + n);
+    }
+    checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+    PackedB packed = reuse != null && reuse.kernels == kernels && reuse.k == k && reuse.n == n ? reuse
+        : new PackedB(kernels, k, n);
+    for (int pc = 0; pc < k; pc += KC) {
+      packB(transB, b, bOff, ldb, pc, Math.min(KC, k - pc), 0, n, kernels.nr(), packed.data, pc * packed.nPadded);
+    }
+    return packed;
+  }
+
+  /**
+   * {@code C = alpha·A·op(B) + beta·C} with op(B) packed by {@link #pack}, on the kernels it was
+   * packed for: A untransposed {@code [m, k]}. For more than {@value #SMALL_M} rows it gives the bits
+   * of the plain call; it
+   * packs only A, allocates nothing and splits columns across threads as the plain call does.
+   */
+  public static void gemm(int m, float alpha, float[] a, int aOff, int lda, PackedB b, float beta, float[] c,
+      int cOff, int ldc) {
+    if (b == null) {
+      throw new IllegalArgumentException("Gemm: the packed B must not be null");
+    }
+    int n = b.n;
+    int k = b.k;
+    checkArguments(false, false, m, n, k, a, aOff, lda, b.data, 0, Math.max(1, n), c, cOff, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    scale(m, n, beta, c, cOff, ldc);
+    if (k == 0 || alpha == 0f) {
+      return;
+    }
+    int nr = b.kernels.nr();
+    int panels = (n + nr - 1) / nr;
+    int tasks = (long) m * n * k < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), panels);
+    if (tasks <= 1) {
+      prepacked(m, 0, n, alpha, a, aOff, lda, b, c, cOff, ldc);
+      return;
+    }
+    Parallel.run(tasks, task -> {
+      int j0 = Math.min(n, chunkStart(task, tasks, panels) * nr);
+      int j1 = Math.min(n, chunkStart(task + 1, tasks, panels) * nr);
+      if (j1 > j0) {
+        prepacked(m, j0, j1, alpha, a, aOff, lda, b, c, cOff, ldc);
+      }
+    });
+  }
+
+  /** Columns {@code [j0, j1)} of the product with a packed B; {@code j0} is on a panel boundary. */
+  private static void prepacked(int m, int j0, int j1, float alpha, float[] a, int aOff, int lda, PackedB b,
+      float[] c, int cOff, int ldc) {
+    Kernels kernels = b.kernels;
+    Workspace ws = WORKSPACE.get();
+    float[] ap = ws.ap;
+    for (int pc = 0; pc < b.k; pc += KC) {
+      int kc = Math.min(KC, b.k - pc);
+      for (int ic = 0; ic < m; ic += MC) {
+        int mc = Math.min(MC, m - ic);
+        packA(false, a, aOff, lda, ic, mc, pc, kc, kernels.mr(), ap);
+        macroKernel(kernels, mc, j1 - j0, kc, alpha, ap, b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0,
+            ldc, ws);
       }
     }
   }
@@ -323,10 +443,10 @@ public final class Gemm {
 
   /** Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as panels of (kc, nr), zero-padding the last panel. */
   private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, int nr,
-      float[] bp) {
+      float[] bp, int bpOff) {
     for (int jr = 0; jr < nc; jr += nr) {
       int cols = Math.min(nr, nc - jr);
-      int panel = jr * kc;
+      int panel = bpOff + jr * kc;
       if (cols < nr) {
         Arrays.fill(bp, panel, panel + kc * nr, 0f);
       }

@@ -68,6 +68,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     float[] hIn; // (B, P) h ⊙ mask, what W_hh reads this step, with dropout
     float[] hPrevIn; // (B, T, P) h_{t-1} ⊙ mask of each step, for dW_hh, with dropout
     float[] dhRecurrent; // (B, P) dGatesHh[:, t] · W_hh before the mask, with dropout
+    Gemm.PackedB hhForward; // W_hhᵀ packed once per pass for h_{t-1} · W_hhᵀ; null while unused
+    Gemm.PackedB hhBackward; // W_hh packed once per backward for dGatesHh[:, t] · W_hh
 
     protected Run(int batch, int steps, int gateWidth, int stateWidth) {
       this.batch = batch;
@@ -278,6 +280,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     float[] h = r.mask == null ? r.h : r.hIn;
     if (r.batch == 1) {
       Kernels.active().rowDotRows(outputSize, gh, 1f, h, 0, weightHh.value().data(), 0, outputSize, out, outOff);
+    } else if (r.hhForward != null) {
+      Gemm.gemm(r.batch, 1f, h, 0, outputSize, r.hhForward, 1f, out, outOff, ldOut);
     } else {
       Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, h, 0, outputSize, weightHh.value().data(), 0, outputSize,
           1f, out, outOff, ldOut);
@@ -453,6 +457,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
     startCell(r, initial == null ? null : initial.c());
     int gh = gateCount * hiddenSize;
+    // Many steps of more than a few rows: pack W_hhᵀ once instead of at every step (the same bits).
+    r.hhForward = usePacked(r) ? Gemm.pack(true, outputSize, gh, weightHh.value().data(), 0, outputSize,
+        r.hhForward) : null;
     // gates = x · W_ihᵀ + b_ih (+ b_hh), all steps at once
     float[] bias = biasIh.value().data();
     float[] biasH = biasHh.value().data();
@@ -539,6 +546,22 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     });
   }
 
+  /** Whether a pass over {@code r} packs W_hh once: more than a few rows (else GEMM streams) and more than one step. */
+  private static boolean usePacked(Run r) {
+    return r.batch > Gemm.SMALL_M && r.steps > 1;
+  }
+
+  /** {@code out = dGatesHh[:, t] · W_hh + beta · out}: (B, G·H) × (G·H, P), rows of dGatesHh {@code ld} apart. */
+  private void hiddenProductBackward(Run r, float[] dGh, int off, int ld, float beta, float[] out) {
+    int gh = gateCount * hiddenSize;
+    if (r.hhBackward != null) {
+      Gemm.gemm(r.batch, 1f, dGh, off, ld, r.hhBackward, beta, out, 0, outputSize);
+    } else {
+      Gemm.gemm(false, false, r.batch, outputSize, gh, 1f, dGh, off, ld, weightHh.value().data(), 0, outputSize, beta,
+          out, 0, outputSize);
+    }
+  }
+
   /** The thread inside forward or backward, if any (for tests of the guard). */
   Thread trainingThread() {
     return guard.inside();
@@ -571,6 +594,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     startCellGrad(r, gradFinal == null ? null : gradFinal.c());
     float[] dy = gradOutput.data();
     float[] dGh = dGatesHh(r);
+    r.hhBackward = usePacked(r) ? Gemm.pack(false, gh, outputSize, weightHh.value().data(), 0, outputSize,
+        r.hhBackward) : null;
     for (int step = t - 1; step >= 0; step--) {
       // dh += dy[:, t] for valid rows (padded outputs are constant zeros)
       for (int row = 0; row < b; row++) {
@@ -584,11 +609,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       stepBackward(r, step);
       // dh_{t-1} += dGatesHh[:, t] · W_hh (⊙ the dropout mask)
       if (b > 0 && r.mask == null) {
-        Gemm.gemm(false, false, b, outputSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, outputSize,
-            1f, dh, 0, outputSize);
+        hiddenProductBackward(r, dGh, step * gh, t * gh, 1f, dh);
       } else if (b > 0) {
-        Gemm.gemm(false, false, b, outputSize, gh, 1f, dGh, step * gh, t * gh, weightHh.value().data(), 0, outputSize,
-            0f, r.dhRecurrent, 0, outputSize);
+        hiddenProductBackward(r, dGh, step * gh, t * gh, 0f, r.dhRecurrent);
         for (int i = 0; i < dh.length; i++) {
           dh[i] += r.dhRecurrent[i] * r.mask[i];
         }

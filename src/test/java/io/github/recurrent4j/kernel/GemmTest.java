@@ -239,4 +239,57 @@ class GemmTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void aPrepackedBGivesTheBitsOfThePlainCall(Kernels kernels) {
+    Rng rng = new Rng(13);
+    // an RNN step's h·W_hhᵀ and dh·W_hh, a depth over KC, widths off the panel size, a width over NC
+    int[][] shapes = {{32, 512, 128}, {32, 128, 512}, {5, 100, 300}, {33, 70, 257}, {64, 1030, 40}, {100, 33, 8}};
+    int before = Parallel.threads();
+    try {
+      for (int[] shape : shapes) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        for (boolean tb : new boolean[] {false, true}) {
+          float[] a = random(rng, m * k);
+          float[] b = random(rng, k * n);
+          Gemm.PackedB packed = Gemm.pack(kernels, tb, k, n, b, 0, tb ? k : n, null);
+          assertThat(Gemm.pack(kernels, tb, k, n, b, 0, tb ? k : n, packed)).as("same shape: storage reused")
+              .isSameAs(packed);
+          for (float beta : new float[] {0f, 1f, 0.5f}) {
+            float[] c = random(rng, m * n);
+            float[] plain = c.clone();
+            Gemm.gemm(kernels, false, tb, m, n, k, 0.75f, a, 0, k, b, 0, tb ? k : n, beta, plain, 0, n);
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              float[] viaPacked = c.clone();
+              Gemm.gemm(m, 0.75f, a, 0, k, packed, beta, viaPacked, 0, n);
+              assertThat(viaPacked).as("%s %dx%dx%d tb=%s beta=%s threads=%d", kernels.name(), m, n, k, tb, beta,
+                  threads).isEqualTo(plain);
+            }
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  @Test
+  void aPrepackedProductChecksItsArguments() {
+    Gemm.PackedB packed = Gemm.pack(false, 3, 4, new float[12], 0, 4, null);
+    assertThat(packed.k()).isEqualTo(3);
+    assertThat(packed.n()).isEqualTo(4);
+    assertThatThrownBy(() -> Gemm.gemm(2, 1f, new float[6], 0, 3, null, 0f, new float[8], 0, 4))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: the packed B must not be null");
+    assertThatThrownBy(() -> Gemm.gemm(2, 1f, new float[5], 0, 3, packed, 0f, new float[8], 0, 4))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: A stored as [2, 3] with offset 0 and leading dimension 3 needs 6 elements but the array has 5");
+    assertThatThrownBy(() -> Gemm.pack(false, 3, 4, new float[11], 0, 4, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: B stored as [3, 4] with offset 0 and leading dimension 4 needs 12 elements but the array has 11");
+  }
 }
