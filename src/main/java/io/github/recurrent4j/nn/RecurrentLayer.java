@@ -464,10 +464,12 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     float[] bias = biasIh.value().data();
     float[] biasH = biasHh.value().data();
     boolean fold = foldsHiddenBias();
-    for (int row = 0; row < b * t; row++) {
-      int at = row * gh;
+    if (b * t > 0) {
       for (int j = 0; j < gh; j++) {
-        r.gates[at + j] = fold ? bias[j] + biasH[j] : bias[j];
+        r.gates[j] = fold ? bias[j] + biasH[j] : bias[j];
+      }
+      for (int row = 1; row < b * t; row++) {
+        System.arraycopy(r.gates, 0, r.gates, row * gh, gh);
       }
     }
     if (b * t > 0) {
