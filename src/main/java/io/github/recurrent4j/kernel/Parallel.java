@@ -82,10 +82,55 @@ public final class Parallel {
       }
       return;
     }
+    run(new Job(body, tasks));
+  }
+
+  /**
+   * A parallel-for made once and run many times by {@link #run(Prepared)} without allocating: for
+   * a loop too short to afford even that (a streaming step of a few microseconds).
+   */
+  public static final class Prepared {
+    private final Job job;
+
+    private Prepared(Job job) {
+      this.job = job;
+    }
+
+    /** The number of tasks each run splits into. */
+    public int tasks() {
+      return job.tasks;
+    }
+  }
+
+  /** Prepares {@code body} over {@code tasks} tasks for {@link #run(Prepared)}. */
+  public static Prepared prepare(int tasks, IntConsumer body) {
+    if (tasks < 1 || body == null) {
+      throw new IllegalArgumentException("Parallel.prepare: needs tasks >= 1 and a body, got tasks=" + tasks
+          + (body == null ? " and no body" : ""));
+    }
+    return new Prepared(new Job(body, tasks));
+  }
+
+  /**
+   * As {@link #run(int, IntConsumer)} with a prepared body: allocates nothing. A prepared job must
+   * not be run by two threads at once.
+   */
+  public static void run(Prepared prepared) {
+    Job job = prepared.job;
+    if (job.tasks <= 1 || INSIDE.get()) {
+      for (int t = 0; t < job.tasks; t++) {
+        job.body.accept(t);
+      }
+      return;
+    }
+    run(job);
+  }
+
+  private static void run(Job job) {
     Pool p = pool();
     if (p.lock.tryLock()) {
       try {
-        p.execute(tasks, body);
+        p.execute(job);
       } finally {
         p.lock.unlock();
       }
@@ -93,8 +138,8 @@ public final class Parallel {
       // Another thread's job has the workers; splitting is fixed, so running inline gives the same result.
       INSIDE.set(Boolean.TRUE);
       try {
-        for (int t = 0; t < tasks; t++) {
-          body.accept(t);
+        for (int t = 0; t < job.tasks; t++) {
+          job.body.accept(t);
         }
       } finally {
         INSIDE.set(Boolean.FALSE);
@@ -121,6 +166,11 @@ public final class Parallel {
     }
   }
 
+  /**
+   * One parallel-for. Reused by a {@link Prepared}: a worker still draining its previous run can
+   * only take a task after {@link #open} has reset the counts, and then runs it for the new run,
+   * which is correct since the body is the same.
+   */
   private static final class Job {
     final IntConsumer body;
     final int tasks;
@@ -132,6 +182,13 @@ public final class Parallel {
       this.body = body;
       this.tasks = tasks;
     }
+
+    /** Resets the counts for a new run; the tasks open last. */
+    void open() {
+      done.set(0);
+      failure.set(null);
+      next.set(0);
+    }
   }
 
   /** Worker threads that spin briefly, then park, waiting for the next job. */
@@ -139,6 +196,7 @@ public final class Parallel {
     final ReentrantLock lock = new ReentrantLock();
     private final Thread[] workers;
     private volatile Job job;
+    private volatile long generation; // one more for every run, so a reused Job is seen as new
     private volatile boolean stopped;
 
     Pool(int size) {
@@ -151,9 +209,11 @@ public final class Parallel {
       }
     }
 
-    void execute(int tasks, IntConsumer body) {
-      Job current = new Job(body, tasks);
+    void execute(Job current) {
+      int tasks = current.tasks;
+      current.open();
       job = current;
+      generation++; // only the lock holder writes it
       for (Thread w : workers) {
         LockSupport.unpark(w);
       }
@@ -174,19 +234,19 @@ public final class Parallel {
     }
 
     private void work() {
-      Job seen = null;
+      long seen = 0;
       while (!stopped) {
-        Job current = job;
+        long current = generation;
         if (current != seen) {
           seen = current;
-          drain(current);
+          drain(job); // written before the generation: this run's job, or a later one
           continue;
         }
         long spinEnd = System.nanoTime() + SPIN_NANOS;
-        while (job == seen && !stopped && System.nanoTime() < spinEnd) {
+        while (generation == seen && !stopped && System.nanoTime() < spinEnd) {
           Thread.onSpinWait();
         }
-        if (job == seen && !stopped) {
+        if (generation == seen && !stopped) {
           LockSupport.parkNanos(this, 1_000_000);
         }
       }

@@ -401,6 +401,27 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return new RecurrentStream(this, newRun(1, 1));
   }
 
+  /**
+   * Gate rows {@code [j0, j1)} of a stream step: {@code bias + W_ih·x + W_hh·h}, each row the
+   * arithmetic {@link #streamStep} gives it, for a stream that splits its rows across threads. Only
+   * for cells that fold b_hh and use the default recurrent product ({@link #splitsStreamRows}).
+   */
+  void streamRows(Run r, float[] x, int j0, int j1) {
+    float[] bias = biasIh.value().data();
+    float[] biasH = biasHh.value().data();
+    for (int j = j0; j < j1; j++) {
+      r.gates[j] = bias[j] + biasH[j];
+    }
+    Kernels k = Kernels.active();
+    k.rowDotRows(inputSize, j1 - j0, 1f, x, 0, weightIh.value().data(), j0 * inputSize, inputSize, r.gates, j0);
+    k.rowDotRows(outputSize, j1 - j0, 1f, r.h, 0, weightHh.value().data(), j0 * outputSize, outputSize, r.gates, j0);
+  }
+
+  /** Whether {@link #streamRows} gives this cell's stream step (its gates are one slab after both products). */
+  boolean splitsStreamRows() {
+    return foldsHiddenBias();
+  }
+
   /** One step of a stream: {@code r} is a (1, 1) Run whose state is the stream's. */
   void streamStep(Run r, float[] x) {
     int gh = gateCount * hiddenSize;

@@ -1,5 +1,6 @@
 package io.github.recurrent4j.nn;
 
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Tensor;
 import java.util.Arrays;
 
@@ -9,14 +10,32 @@ import java.util.Arrays;
  * per sequence, used by one thread at a time. Resettable, so a server can keep one per client.
  */
 public final class RecurrentStream {
+  /**
+   * From this many multiply-adds per step (an LSTM of I=64, H=256 has 327,680: 1.3 MB of weights,
+   * more than one core's L2) a step splits its gate rows in two halves across two threads, so
+   * each core keeps its half of the weights in its own cache.
+   */
+  static final long SPLIT_MIN_WORK = 1L << 17;
+
   private final RecurrentLayer layer;
   private final RecurrentLayer.Run run; // (1, 1): its h (and c) is the stream's state
+  private final Parallel.Prepared split; // the two halves of the gate rows, or null: one thread
+  private float[] x; // the input of the step in progress, for the split's tasks
 
   RecurrentStream(RecurrentLayer layer, RecurrentLayer.Run run) {
     this.layer = layer;
     this.run = run;
     run.lengths = new int[] {1};
     run.output = new float[layer.outputSize()];
+    int gates = run.gates.length;
+    long work = (long) gates * (layer.inputSize() + layer.outputSize());
+    // split on a multiple of 16 rows: the dot-product kernel's row groups, so every row's bits stay
+    int half = gates / 2 / 16 * 16;
+    if (Parallel.threads() >= 2 && layer.splitsStreamRows() && work >= SPLIT_MIN_WORK && half > 0) {
+      split = Parallel.prepare(2, task -> layer.streamRows(run, x, task == 0 ? 0 : half, task == 0 ? half : gates));
+    } else {
+      split = null;
+    }
     reset();
   }
 
@@ -29,7 +48,15 @@ public final class RecurrentStream {
       throw new IllegalArgumentException(layer + ": a stream step takes " + layer.inputSize() + " inputs, got "
           + (x == null ? "null" : x.length));
     }
-    layer.streamStep(run, x);
+    if (split == null) {
+      layer.streamStep(run, x);
+    } else {
+      this.x = x;
+      System.arraycopy(run.h, 0, run.hPrev, 0, layer.outputSize());
+      Parallel.run(split);
+      layer.stepForward(run, 0);
+      this.x = null;
+    }
     return run.output;
   }
 

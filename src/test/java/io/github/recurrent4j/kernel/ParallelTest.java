@@ -40,6 +40,50 @@ class ParallelTest {
   }
 
   @Test
+  void aPreparedJobRunsEveryTaskOnceEachTimeInterleavedWithOtherJobs() {
+    Parallel.setThreads(3);
+    int[] counts = new int[4]; // task t writes only counts[t]; the run's end publishes the writes
+    Parallel.Prepared prepared = Parallel.prepare(4, t -> counts[t]++);
+    assertThat(prepared.tasks()).isEqualTo(4);
+    for (int round = 1; round <= 20_000; round++) {
+      Parallel.run(prepared);
+      if (round % 7 == 0) {
+        Parallel.run(3, t -> { }); // a fresh job between two runs of the prepared one
+      }
+      if (round % 1000 == 0) {
+        for (int t = 0; t < 4; t++) {
+          assertThat(counts[t]).as("round %d task %d", round, t).isEqualTo(round);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aPreparedJobRethrowsAFailureAndRunsAgain() {
+    Parallel.setThreads(2);
+    boolean[] fail = {true};
+    AtomicIntegerArray runs = new AtomicIntegerArray(2);
+    Parallel.Prepared prepared = Parallel.prepare(2, t -> {
+      if (fail[0] && t == 1) {
+        throw new IllegalStateException("task 1 failed");
+      }
+      runs.incrementAndGet(t);
+    });
+    assertThatThrownBy(() -> Parallel.run(prepared)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("task 1 failed");
+    fail[0] = false;
+    Parallel.run(prepared);
+    assertThat(runs.get(0)).isEqualTo(2);
+    assertThat(runs.get(1)).isEqualTo(1);
+    assertThatThrownBy(() -> Parallel.prepare(0, t -> { }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Parallel.prepare: needs tasks >= 1 and a body, got tasks=0");
+    assertThatThrownBy(() -> Parallel.prepare(2, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Parallel.prepare: needs tasks >= 1 and a body, got tasks=2 and no body");
+  }
+
+  @Test
   void nestedCallsRunSequentiallyInsteadOfDeadlocking() {
     Parallel.setThreads(2);
     AtomicIntegerArray inner = new AtomicIntegerArray(4);

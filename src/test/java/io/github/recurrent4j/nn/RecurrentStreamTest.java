@@ -53,7 +53,8 @@ class RecurrentStreamTest {
     public static void main(String[] args) {
       com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
       long id = Thread.currentThread().getId();
-      List<Function<Rng, RecurrentLayer>> all = layers();
+      List<Function<Rng, RecurrentLayer>> all = new java.util.ArrayList<>(layers());
+      all.add(rng -> new Lstm(64, 256, rng)); // big enough to split its steps across two threads
       for (int i = 0; i < all.size(); i++) {
         Rng rng = new Rng(7);
         RecurrentLayer layer = all.get(i).apply(rng);
@@ -95,9 +96,38 @@ class RecurrentStreamTest {
     }
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     List<String> lines = out.lines().filter(l -> l.startsWith("allocated ")).toList();
-    assertThat(lines).as(out).hasSize(layers().size());
+    assertThat(lines).as(out).hasSize(layers().size() + 1);
     for (String line : lines) {
       assertThat(line).as("bytes allocated by 5,000 warm steps").endsWith(" 0");
+    }
+  }
+
+  /** Streams big enough to split each step's gate rows across two threads give the bits of one thread. */
+  @Test
+  void aStepSplitAcrossTwoThreadsGivesTheBitsOfOne() {
+    List<RecurrentLayer> big = List.of(new Lstm(64, 256, new Rng(1)), new SimpleRnn(100, 600,
+        SimpleRnn.Nonlinearity.TANH, new Rng(2)), new Lstm(48, 200, Lstm.Options.defaults().withPeepholes(true)
+        .withProjection(72), new Rng(3)), new Gru(64, 256, new Rng(4)));
+    int before = io.github.recurrent4j.kernel.Parallel.threads();
+    try {
+      for (RecurrentLayer layer : big) {
+        io.github.recurrent4j.kernel.Parallel.setThreads(1);
+        RecurrentStream one = layer.newStream();
+        io.github.recurrent4j.kernel.Parallel.setThreads(2);
+        RecurrentStream two = layer.newStream();
+        Rng rng = new Rng(5);
+        for (int step = 0; step < 20; step++) {
+          float[] x = new float[layer.inputSize()];
+          for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+          }
+          float[] expected = one.step(x).clone();
+          assertThat(two.step(x)).as("%s step %d", layer, step).containsExactly(expected);
+        }
+        assertThat(two.state().h().data()).containsExactly(one.state().h().data());
+      }
+    } finally {
+      io.github.recurrent4j.kernel.Parallel.setThreads(before);
     }
   }
 
