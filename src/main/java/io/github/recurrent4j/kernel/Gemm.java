@@ -33,6 +33,11 @@ public final class Gemm {
    * and ahead from 32x256 on (an RNN step's h·W_hhᵀ, 32x512).
    */
   static final int STREAM_B_MIN_COLUMNS_PER_ROW = 8;
+  /**
+   * Up to this many columns (two micro-tiles wide) an untransposed A is read in place, not packed:
+   * its packing would be amortised over too few column panels (attention's per-head products).
+   */
+  static final int IN_PLACE_A_MAX_N = 64;
   /** Depth of a packed block (the k extent that stays in cache). */
   static final int KC = 256;
   /** Rows of A packed at once; a multiple of every kernel's {@code mr()}. */
@@ -269,9 +274,56 @@ public final class Gemm {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp, 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
+          if (!transA && nc <= IN_PLACE_A_MAX_N) {
+            // Few columns: packing A would cost as much as the product; read its full panels in place.
+            int inPlace = mc / mr * mr;
+            packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
+            macroKernelInPlace(kernels, inPlace, mc, nc, kc, alpha, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
+                cOff + ic * ldc + jc, ldc, ws);
+            continue;
+          }
           packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
           macroKernel(kernels, mc, nc, kc, alpha, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
         }
+      }
+    }
+  }
+
+  /**
+   * As {@link #macroKernel}, but the first {@code inPlace} rows of A (whole panels) are read where
+   * they are, from {@code a[aOff]} with row stride {@code lda}, by {@link Kernels#microKernelRows}
+   * (the same arithmetic as the packed micro-kernel); the rows after them are packed in {@code ap}.
+   */
+  private static void macroKernelInPlace(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, float[] a,
+      int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+    final int mr = kernels.mr();
+    final int nr = kernels.nr();
+    for (int jr = 0; jr < nc; jr += nr) {
+      int nTile = Math.min(nr, nc - jr);
+      int bAt = bpOff + jr * kc;
+      for (int ir = 0; ir < inPlace; ir += mr) {
+        int cTile = cOff + ir * ldc + jr;
+        if (nTile == nr) {
+          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, c, cTile, ldc);
+        } else {
+          float[] tile = ws.tile(mr * nr);
+          Arrays.fill(tile, 0, mr * nr, 0f);
+          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, tile, 0, nr);
+          addTile(tile, nr, mr, nTile, c, cTile, ldc);
+        }
+      }
+    }
+    if (mc > inPlace) {
+      macroKernel(kernels, mc - inPlace, nc, kc, alpha, ap, bp, bpOff, c, cOff + inPlace * ldc, ldc, ws);
+    }
+  }
+
+  /** {@code c[r, j] = c[r, j] + tile[r, j]} for the tile's first rows and columns. */
+  private static void addTile(float[] tile, int nr, int rows, int cols, float[] c, int cTile, int ldc) {
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < cols; j++) {
+        int at = cTile + r * ldc + j;
+        c[at] = c[at] + tile[r * nr + j];
       }
     }
   }
@@ -298,12 +350,7 @@ public final class Gemm {
           float[] tile = ws.tile(mr * nr);
           Arrays.fill(tile, 0, mr * nr, 0f);
           kernels.microKernel(kc, ap, apOff, bp, bAt, alpha, tile, 0, nr);
-          for (int r = 0; r < mTile; r++) {
-            for (int j = 0; j < nTile; j++) {
-              int at = cTile + r * ldc + j;
-              c[at] = c[at] + tile[r * nr + j];
-            }
-          }
+          addTile(tile, nr, mTile, nTile, c, cTile, ldc);
         }
       }
     }
