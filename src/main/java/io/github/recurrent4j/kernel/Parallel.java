@@ -1,6 +1,7 @@
 package io.github.recurrent4j.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,6 +23,7 @@ import java.util.function.IntConsumer;
 public final class Parallel {
   private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
   private static final long SPIN_NANOS = 50_000;
+  private static final long STEAL_NANOS = 20_000;
   private static int threads = initialThreads();
   private static Pool pool;
 
@@ -82,7 +84,7 @@ public final class Parallel {
       }
       return;
     }
-    run(new Job(body, tasks));
+    run(new Job(body, tasks, false));
   }
 
   /**
@@ -108,7 +110,7 @@ public final class Parallel {
       throw new IllegalArgumentException("Parallel.prepare: needs tasks >= 1 and a body, got tasks=" + tasks
           + (body == null ? " and no body" : ""));
     }
-    return new Prepared(new Job(body, tasks));
+    return new Prepared(new Job(body, tasks, true));
   }
 
   /**
@@ -153,16 +155,21 @@ public final class Parallel {
     try {
       int t;
       while ((t = job.next.getAndIncrement()) < job.tasks) {
-        try {
-          job.body.accept(t);
-        } catch (Throwable e) {
-          job.failure.compareAndSet(null, e);
-        } finally {
-          job.done.incrementAndGet();
-        }
+        runTask(job, t);
       }
     } finally {
       INSIDE.set(Boolean.FALSE);
+    }
+  }
+
+  /** Runs task {@code t} of {@code job}, recording the first failure, and counts it done. */
+  private static void runTask(Job job, int t) {
+    try {
+      job.body.accept(t);
+    } catch (Throwable e) {
+      job.failure.compareAndSet(null, e);
+    } finally {
+      job.done.incrementAndGet();
     }
   }
 
@@ -177,17 +184,34 @@ public final class Parallel {
     final AtomicInteger next = new AtomicInteger();
     final AtomicInteger done = new AtomicInteger();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /**
+     * Pinned (a prepared job): task 0 is the caller's and task i+1 worker i's, so every run finds
+     * its data in the same core's cache; a task nobody claimed within {@link #STEAL_NANOS} is taken
+     * by the caller. Null for a job whose tasks go to whoever comes first.
+     */
+    final AtomicIntegerArray claimed;
 
-    Job(IntConsumer body, int tasks) {
+    Job(IntConsumer body, int tasks, boolean pinned) {
       this.body = body;
       this.tasks = tasks;
+      this.claimed = pinned ? new AtomicIntegerArray(tasks) : null;
     }
 
     /** Resets the counts for a new run; the tasks open last. */
     void open() {
       done.set(0);
       failure.set(null);
+      if (claimed != null) {
+        for (int t = 0; t < tasks; t++) {
+          claimed.set(t, 0);
+        }
+      }
       next.set(0);
+    }
+
+    /** Claims task t of a pinned job: true for the one thread that gets it. */
+    boolean claim(int t) {
+      return claimed.compareAndSet(t, 0, 1);
     }
   }
 
@@ -202,7 +226,8 @@ public final class Parallel {
     Pool(int size) {
       workers = new Thread[size];
       for (int i = 0; i < size; i++) {
-        Thread t = new Thread(this::work, "recurrent4j-worker-" + i);
+        int index = i;
+        Thread t = new Thread(() -> work(index), "recurrent4j-worker-" + i);
         t.setDaemon(true);
         workers[i] = t;
         t.start();
@@ -217,9 +242,13 @@ public final class Parallel {
       for (Thread w : workers) {
         LockSupport.unpark(w);
       }
-      drain(current);
-      while (current.done.get() < tasks) {
-        Thread.onSpinWait();
+      if (current.claimed == null) {
+        drain(current);
+        while (current.done.get() < tasks) {
+          Thread.onSpinWait();
+        }
+      } else {
+        runPinned(current);
       }
       Throwable failure = current.failure.get();
       if (failure instanceof RuntimeException re) {
@@ -233,13 +262,49 @@ public final class Parallel {
       }
     }
 
-    private void work() {
+    /** The caller's side of a pinned job: task 0, the tasks no worker owns, then any left unclaimed too long. */
+    private void runPinned(Job current) {
+      int tasks = current.tasks;
+      INSIDE.set(Boolean.TRUE);
+      try {
+        for (int t = 0; t < tasks; t++) {
+          if ((t == 0 || t > workers.length) && current.claim(t)) {
+            runTask(current, t);
+          }
+        }
+        long stealAt = System.nanoTime() + STEAL_NANOS;
+        while (current.done.get() < tasks) {
+          if (System.nanoTime() - stealAt > 0) {
+            for (int t = 1; t < tasks; t++) {
+              if (current.claim(t)) {
+                runTask(current, t);
+              }
+            }
+          }
+          Thread.onSpinWait();
+        }
+      } finally {
+        INSIDE.set(Boolean.FALSE);
+      }
+    }
+
+    private void work(int index) {
       long seen = 0;
       while (!stopped) {
         long current = generation;
         if (current != seen) {
           seen = current;
-          drain(job); // written before the generation: this run's job, or a later one
+          Job j = job; // written before the generation: this run's job, or a later one
+          if (j.claimed == null) {
+            drain(j);
+          } else if (index + 1 < j.tasks && j.claim(index + 1)) {
+            INSIDE.set(Boolean.TRUE);
+            try {
+              runTask(j, index + 1);
+            } finally {
+              INSIDE.set(Boolean.FALSE);
+            }
+          }
           continue;
         }
         long spinEnd = System.nanoTime() + SPIN_NANOS;

@@ -59,6 +59,21 @@ class ParallelTest {
   }
 
   @Test
+  void aPreparedJobCompletesWhenItsWorkerIsParkedOrGone() throws InterruptedException {
+    Parallel.setThreads(2);
+    int[] counts = new int[2];
+    Parallel.Prepared prepared = Parallel.prepare(2, t -> counts[t]++);
+    for (int round = 1; round <= 20; round++) {
+      Thread.sleep(3); // the worker parks after 50 us idle: the caller may take its task
+      Parallel.run(prepared);
+      assertThat(counts).containsExactly(round, round);
+    }
+    Parallel.setThreads(1); // the pool and its worker are gone
+    Parallel.run(prepared);
+    assertThat(counts).containsExactly(21, 21);
+  }
+
+  @Test
   void aPreparedJobRethrowsAFailureAndRunsAgain() {
     Parallel.setThreads(2);
     boolean[] fail = {true};
