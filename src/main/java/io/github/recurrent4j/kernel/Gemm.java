@@ -457,9 +457,12 @@ public final class Gemm {
       int kc = Math.min(KC, b.k - pc);
       for (int ic = 0; ic < m; ic += MC) {
         int mc = Math.min(MC, m - ic);
-        packA(false, a, aOff, lda, ic, mc, pc, kc, kernels.mr(), ap);
-        macroKernel(kernels, mc, j1 - j0, kc, alpha, ap, b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0,
-            ldc, ws);
+        // A (a batch of states, a few rows) is read in place but for a last partial panel: packing it at
+        // every step of a recurrence cost as much as a fifth of a small layer's training step
+        int inPlace = mc / kernels.mr() * kernels.mr();
+        packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
+        macroKernelInPlace(kernels, inPlace, mc, j1 - j0, kc, alpha, a, aOff + ic * lda + pc, lda, ap, b.data,
+            pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }
   }

@@ -146,13 +146,15 @@ public final class CompareBenchmark {
   }
 
   /**
-   * Runs one workload (W1, W5, W6 or W7) on 1 thread for {@code seconds}, for a profiler
+   * Runs one workload (W1, W2, W3, W5, W6 or W7) on 1 thread for {@code seconds}, for a profiler
    * attached from the command line (see bench/profile).
    */
   static void profile(String id, double seconds) {
     Parallel.setThreads(1);
     Runnable body = switch (id) {
       case "W1" -> trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2);
+      case "W2" -> trainStep(new Gru(64, 128, new Rng(1)), 32, 50, 64, 2);
+      case "W3" -> trainStep(new SimpleRnn(64, 128, SimpleRnn.Nonlinearity.TANH, new Rng(1)), 32, 50, 64, 2);
       case "W5" -> {
         RecurrentStream stream = new Lstm(64, 256, new Rng(3)).newStream();
         float[] xt = new float[64];
@@ -173,7 +175,7 @@ public final class CompareBenchmark {
           mha.backward(dy);
         };
       }
-      default -> throw new IllegalArgumentException("no workload " + id + " to profile; W1, W5, W6 or W7");
+      default -> throw new IllegalArgumentException("no workload " + id + " to profile; W1, W2, W3, W5, W6 or W7");
     };
     long end = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < end) {
