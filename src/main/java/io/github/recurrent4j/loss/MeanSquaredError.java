@@ -31,13 +31,29 @@ public final class MeanSquaredError {
       throw new IllegalArgumentException("MeanSquaredError: prediction of shape " + prediction.shapeString()
           + " and target of shape " + target.shapeString() + " differ; nothing is broadcast");
     }
-    double sum = 0;
     float[] p = prediction.data();
     float[] t = target.data();
-    for (int i = 0; i < p.length; i++) {
-      double d = (double) p[i] - t[i];
-      sum += d * d;
+    // four partial sums in double, so the additions do not wait on each other
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = 0;
+    for (; i + 4 <= p.length; i += 4) {
+      double d0 = (double) p[i] - t[i];
+      double d1 = (double) p[i + 1] - t[i + 1];
+      double d2 = (double) p[i + 2] - t[i + 2];
+      double d3 = (double) p[i + 3] - t[i + 3];
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
     }
+    for (; i < p.length; i++) {
+      double d = (double) p[i] - t[i];
+      s0 += d * d;
+    }
+    double sum = (s0 + s1) + (s2 + s3);
     this.prediction = prediction;
     this.target = target;
     return reduction == Reduction.SUM ? sum : sum / Math.max(1, p.length);

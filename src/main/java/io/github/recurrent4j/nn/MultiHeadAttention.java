@@ -341,7 +341,7 @@ public final class MultiHeadAttention implements Layer {
       Gemm.gemm(false, false, rows, e, parts * e, 1f, dProjected, dOff, ldd, inProjWeight.value().data(), part * e * e,
           e, 0f, dx.data(), 0, e);
     }
-    RecurrentLayer.columnSums(dProjected, dOff, ldd, rows, parts * e, inProjBias.grad().data(), part * e);
+    RecurrentLayer.columnSums(dProjected, dOff, ldd, rows, parts * e, inProjBias.grad().data(), part * e, null);
     return dx;
   }
 

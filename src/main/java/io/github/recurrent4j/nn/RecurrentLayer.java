@@ -653,8 +653,12 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
-    columnSums(r.dGates, b * t, gh, biasIh.grad().data());
-    columnSums(dGh, b * t, gh, biasHh.grad().data());
+    if (dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both
+      columnSums(r.dGates, 0, gh, b * t, gh, biasIh.grad().data(), 0, biasHh.grad().data());
+    } else {
+      columnSums(r.dGates, b * t, gh, biasIh.grad().data());
+      columnSums(dGh, b * t, gh, biasHh.grad().data());
+    }
     finishBackward(r);
     return dx;
   }
@@ -680,11 +684,14 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /** out[outOff + j] += Σ_rows x[row, j], summed in double. */
   static void columnSums(float[] x, int rows, int cols, float[] out, int outOff) {
-    columnSums(x, 0, cols, rows, cols, out, outOff);
+    columnSums(x, 0, cols, rows, cols, out, outOff, null);
   }
 
-  /** out[outOff + j] += Σ_rows x[xOff + row·ldx + j] for j < cols, summed in double. */
-  static void columnSums(float[] x, int xOff, int ldx, int rows, int cols, float[] out, int outOff) {
+  /**
+   * out[outOff + j] += Σ_rows x[xOff + row·ldx + j] for j < cols, summed in double; the same sums
+   * are added to {@code out2[outOff + j]} too unless it is null.
+   */
+  static void columnSums(float[] x, int xOff, int ldx, int rows, int cols, float[] out, int outOff, float[] out2) {
     double[] sums = COLUMN_SUMS.get();
     if (sums.length < cols) {
       sums = new double[cols];
@@ -700,6 +707,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     }
     for (int j = 0; j < cols; j++) {
       out[outOff + j] += (float) sums[j];
+    }
+    if (out2 != null) {
+      for (int j = 0; j < cols; j++) {
+        out2[outOff + j] += (float) sums[j];
+      }
     }
   }
 
