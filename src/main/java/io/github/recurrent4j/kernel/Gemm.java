@@ -14,10 +14,15 @@ import java.util.Arrays;
  *
  * <p>Large products pack panels of A and B (GotoBLAS layout) and run the {@link Kernels#microKernel}
  * over them; products with at most {@value #SMALL_M} rows (an RNN step with batch 1, say) skip
- * packing and stream B once. Work is split across {@link Parallel#threads()} by whole
- * micro-tiles, so every element is computed by the same operations in the same order whatever
- * the thread count: results are bit-identical for 1 and N threads. {@code beta == 0} overwrites C
- * without reading it, as in BLAS.
+ * packing and stream B once. A few rows times many columns of a transposed B stream B in place,
+ * and an untransposed A is read in place where packing it would not pay (at most
+ * {@value #IN_PLACE_A_MAX_N} columns). A B used by many products (a recurrent layer's W_hh at every
+ * step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
+ * each element as the same sequence of fused multiply-adds over k, so choosing among them never
+ * changes a bit (the few-rows path sums in vector lanes, with its own rounding). Work is split across
+ * {@link Parallel#threads()} by whole micro-tiles, so every element is computed by the same
+ * operations in the same order whatever the thread count: results are bit-identical for 1 and N
+ * threads. {@code beta == 0} overwrites C without reading it, as in BLAS.
  */
 public final class Gemm {
   /** Products with at most this many rows use the row-streaming kernels instead of packing. */
