@@ -283,43 +283,14 @@ public final class Gemm {
             // Few columns: packing A would cost as much as the product; read its full panels in place.
             int inPlace = mc / mr * mr;
             packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernelInPlace(kernels, inPlace, mc, nc, kc, alpha, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
+            macroKernel(kernels, inPlace, mc, nc, kc, alpha, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
                 cOff + ic * ldc + jc, ldc, ws);
             continue;
           }
           packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          macroKernel(kernels, mc, nc, kc, alpha, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
+          macroKernel(kernels, 0, mc, nc, kc, alpha, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
         }
       }
-    }
-  }
-
-  /**
-   * As {@link #macroKernel}, but the first {@code inPlace} rows of A (whole panels) are read where
-   * they are, from {@code a[aOff]} with row stride {@code lda}, by {@link Kernels#microKernelRows}
-   * (the same arithmetic as the packed micro-kernel); the rows after them are packed in {@code ap}.
-   */
-  private static void macroKernelInPlace(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, float[] a,
-      int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
-    final int mr = kernels.mr();
-    final int nr = kernels.nr();
-    for (int jr = 0; jr < nc; jr += nr) {
-      int nTile = Math.min(nr, nc - jr);
-      int bAt = bpOff + jr * kc;
-      for (int ir = 0; ir < inPlace; ir += mr) {
-        int cTile = cOff + ir * ldc + jr;
-        if (nTile == nr) {
-          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, c, cTile, ldc);
-        } else {
-          float[] tile = ws.tile(mr * nr);
-          Arrays.fill(tile, 0, mr * nr, 0f);
-          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, tile, 0, nr);
-          addTile(tile, nr, mr, nTile, c, cTile, ldc);
-        }
-      }
-    }
-    if (mc > inPlace) {
-      macroKernel(kernels, mc - inPlace, nc, kc, alpha, ap, bp, bpOff, c, cOff + inPlace * ldc, ldc, ws);
     }
   }
 
@@ -334,12 +305,14 @@ public final class Gemm {
   }
 
   /**
-   * {@code C[mc, nc] += alpha · A·B} over one packed block: A as panels of (kc, mr) from 0 in
-   * {@code ap}, B as panels of (kc, nr) from {@code bpOff} in {@code bp}; edge tiles go through a
-   * buffer.
+   * {@code C[mc, nc] += alpha · A·B} over one block, B as panels of (kc, nr) from {@code bpOff} in
+   * {@code bp}. The first {@code inPlace} rows of A (whole panels) are read where they are, from
+   * {@code a[aOff]} with row stride {@code lda}, by {@link Kernels#microKernelRows} (the same
+   * arithmetic as the packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}.
+   * Edge tiles go through a buffer.
    */
-  private static void macroKernel(Kernels kernels, int mc, int nc, int kc, float alpha, float[] ap, float[] bp,
-      int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+  private static void macroKernel(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, float[] a,
+      int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     for (int jr = 0; jr < nc; jr += nr) {
@@ -347,15 +320,19 @@ public final class Gemm {
       int bAt = bpOff + jr * kc;
       for (int ir = 0; ir < mc; ir += mr) {
         int mTile = Math.min(mr, mc - ir);
-        int apOff = ir * kc;
         int cTile = cOff + ir * ldc + jr;
-        if (mTile == mr && nTile == nr) {
-          kernels.microKernel(kc, ap, apOff, bp, bAt, alpha, c, cTile, ldc);
+        boolean full = mTile == mr && nTile == nr;
+        float[] out = full ? c : ws.tile(mr * nr);
+        if (!full) {
+          Arrays.fill(out, 0, mr * nr, 0f);
+        }
+        if (ir < inPlace) {
+          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         } else {
-          float[] tile = ws.tile(mr * nr);
-          Arrays.fill(tile, 0, mr * nr, 0f);
-          kernels.microKernel(kc, ap, apOff, bp, bAt, alpha, tile, 0, nr);
-          addTile(tile, nr, mTile, nTile, c, cTile, ldc);
+          kernels.microKernel(kc, ap, (ir - inPlace) * kc, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
+        }
+        if (!full) {
+          addTile(out, nr, mTile, nTile, c, cTile, ldc);
         }
       }
     }
@@ -466,7 +443,7 @@ public final class Gemm {
         // every step of a recurrence cost as much as a fifth of a small layer's training step
         int inPlace = mc / kernels.mr() * kernels.mr();
         packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
-        macroKernelInPlace(kernels, inPlace, mc, j1 - j0, kc, alpha, a, aOff + ic * lda + pc, lda, ap, b.data,
+        macroKernel(kernels, inPlace, mc, j1 - j0, kc, alpha, a, aOff + ic * lda + pc, lda, ap, b.data,
             pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }
