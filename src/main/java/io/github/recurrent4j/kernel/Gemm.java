@@ -58,6 +58,15 @@ public final class Gemm {
   static final long PARALLEL_THRESHOLD = Long.getLong("recurrent4j.gemm.parallelThreshold", 1L << 19);
   static final long ROWS_PARALLEL_THRESHOLD = Long.getLong("recurrent4j.gemm.parallelThreshold", 1L << 18);
 
+  /**
+   * As {@link #PARALLEL_THRESHOLD} for a product with a prepacked B (a recurrent step), which packs
+   * nothing and so gains less from a second thread than it pays to hand over half: on the machine
+   * of BENCHMARKS.md, W1-W3 and W6 on 2 threads were as fast or faster (W3 by about 10%) with their
+   * per-step products (0.5-2 million multiply-adds) on one thread. Set with
+   * {@code -Drecurrent4j.gemm.prepackedParallelThreshold=N}.
+   */
+  static final long PREPACKED_PARALLEL_THRESHOLD = Long.getLong("recurrent4j.gemm.prepackedParallelThreshold",
+      1L << 22);
   private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
   private Gemm() {}
@@ -415,7 +424,7 @@ public final class Gemm {
     }
     int nr = b.kernels.nr();
     int panels = (n + nr - 1) / nr;
-    int tasks = (long) m * n * k < PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), panels);
+    int tasks = (long) m * n * k < PREPACKED_PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), panels);
     if (tasks <= 1) {
       prepacked(m, 0, n, alpha, a, aOff, lda, b, c, cOff, ldc);
       return;

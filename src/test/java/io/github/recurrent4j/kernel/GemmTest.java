@@ -244,8 +244,10 @@ class GemmTest {
   @MethodSource("kernels")
   void aPrepackedBGivesTheBitsOfThePlainCall(Kernels kernels) {
     Rng rng = new Rng(13);
-    // an RNN step's h·W_hhᵀ and dh·W_hh, a depth over KC, widths off the panel size, a width over NC
-    int[][] shapes = {{32, 512, 128}, {32, 128, 512}, {5, 100, 300}, {33, 70, 257}, {64, 1030, 40}, {100, 33, 8}};
+    // an RNN step's h·W_hhᵀ and dh·W_hh, a depth over KC, widths off the panel size, a width over NC, and one
+    // above PREPACKED_PARALLEL_THRESHOLD (split across threads)
+    int[][] shapes = {{32, 512, 128}, {32, 128, 512}, {5, 100, 300}, {33, 70, 257}, {64, 1030, 40}, {100, 33, 8},
+        {66, 1100, 100}};
     int before = Parallel.threads();
     try {
       for (int[] shape : shapes) {
