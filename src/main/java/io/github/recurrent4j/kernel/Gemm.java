@@ -39,10 +39,13 @@ public final class Gemm {
    */
   static final int STREAM_B_MIN_COLUMNS_PER_ROW = 8;
   /**
-   * Up to this many columns (two micro-tiles wide) an untransposed A is read in place, not packed:
-   * its packing would be amortised over too few column panels (attention's per-head products).
+   * Up to this many columns (four micro-tiles wide) an untransposed A is read in place, not packed:
+   * its packing would be amortised over too few column panels (attention's per-head products and
+   * its E=128 projections). Measured on the machine of BENCHMARKS.md, 1 thread: 2048x128x128 went
+   * from about 140 to 160 GFLOP/s and 1600x128x64 (Bᵀ) from 125 to 145; at 512 columns packing
+   * was ahead again (1600x512x64: 150 against 141).
    */
-  static final int IN_PLACE_A_MAX_N = 64;
+  static final int IN_PLACE_A_MAX_N = 128;
   /** Depth of a packed block (the k extent that stays in cache). */
   static final int KC = 256;
   /** Rows of A packed at once; a multiple of every kernel's {@code mr()}. */
