@@ -495,7 +495,21 @@ public final class Gemm {
         Arrays.fill(bp, panel, panel + kc * nr, 0f);
       }
       if (transB) {
-        for (int j = 0; j < cols; j++) {
+        // four of B's rows at a time, so each depth p writes four neighbouring floats of the panel
+        int j = 0;
+        for (; j + 4 <= cols; j += 4) {
+          int s0 = bOff + (j0 + jr + j) * ldb + p0;
+          int s1 = s0 + ldb;
+          int s2 = s1 + ldb;
+          int s3 = s2 + ldb;
+          for (int p = 0, at = panel + j; p < kc; p++, at += nr) {
+            bp[at] = b[s0 + p];
+            bp[at + 1] = b[s1 + p];
+            bp[at + 2] = b[s2 + p];
+            bp[at + 3] = b[s3 + p];
+          }
+        }
+        for (; j < cols; j++) {
           for (int p = 0, src = bOff + (j0 + jr + j) * ldb + p0; p < kc; p++, src++) {
             bp[panel + p * nr + j] = b[src];
           }
