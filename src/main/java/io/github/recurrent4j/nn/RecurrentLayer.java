@@ -39,6 +39,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   private final String suffix; // of every parameter name: "_l0", "_l1_reverse", "" for a cell
 
   private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
+  // infer's workspace between calls (never the training Run): taken by one call at a time
+  private final java.util.concurrent.atomic.AtomicReference<Run> spareInferRun =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private float recurrentDropout; // p of the variational dropout on h_{t-1} → W_hh, 0 for none
   private Rng dropoutRng; // draws one mask per sequence per training forward
   private RnnState initialGrad; // made from last.dh (and dc) when first asked for after a backward
@@ -386,10 +389,20 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int t = x.dim(1);
     int[] lens = checkLengths(lengths, b, t);
     checkState(initial, b, "initial state");
-    Run r = newRun(b, t);
-    run(r, x, lens, initial, new float[b * t * outputSize]);
-    return new Result(Tensor.of(r.output, b, t, outputSize),
-        new RnnState(Tensor.of(r.h, 1, b, outputSize), cellFinal(r)));
+    // One workspace is kept between calls: a call takes it (another thread meanwhile makes its own)
+    // and puts it back. Every slab a pass reads is written by that pass first, so nothing carries over.
+    Run r = spareInferRun.getAndSet(null);
+    if (r == null || r.batch != b || r.steps != t) {
+      r = newRun(b, t);
+    }
+    float[] output = new float[b * t * outputSize];
+    run(r, x, lens, initial, output);
+    Result result = new Result(Tensor.of(output, b, t, outputSize),
+        new RnnState(Tensor.of(r.h.clone(), 1, b, outputSize), cellFinal(r)));
+    r.input = null; // keep no caller's tensor
+    r.output = null;
+    spareInferRun.set(r);
+    return result;
   }
 
   /**

@@ -78,4 +78,39 @@ class RecurrentInferenceTest {
       pool.shutdown();
     }
   }
+
+  /** infer keeps one workspace between calls: what an earlier call left in it must not reach a later one. */
+  @org.junit.jupiter.api.Test
+  void aReusedWorkspaceGivesTheBitsOfAFreshLayerAndHandsOutNothingItOwns() {
+    List<Function<Rng, RecurrentLayer>> makes = List.of(rng -> new Lstm(3, 8, rng),
+        rng -> new Lstm(3, 8, Lstm.Options.defaults().withProjection(5).withPeepholes(true), rng),
+        rng -> new Gru(3, 8, rng), rng -> new Gru(3, 8, true, rng),
+        rng -> new SimpleRnn(3, 8, SimpleRnn.Nonlinearity.RELU, rng));
+    for (Function<Rng, RecurrentLayer> make : makes) {
+      RecurrentLayer reused = make.apply(new Rng(1));
+      Rng rng = new Rng(2);
+      RecurrentLayer.Result earlier = null;
+      float[] earlierOutput = null;
+      float[] earlierH = null;
+      for (int call = 0; call < 4; call++) { // batch 6: W_hh is packed; lengths and values change every call
+        Tensor x = Init.normal(Tensor.zeros(6, 5, 3), 0, call % 2 == 0 ? 1 : 50, rng);
+        int[] lengths = call % 2 == 0 ? new int[] {5, 5, 5, 5, 5, 5} : new int[] {1, 0, 5, 2, 3, 4};
+        RecurrentLayer.Result got = reused.infer(x, lengths, null);
+        RecurrentLayer.Result expected = make.apply(new Rng(1)).infer(x, lengths, null);
+        assertThat(got.output().data()).as("%s call %d output", reused, call).containsExactly(expected.output().data());
+        assertThat(got.finalState().h().data()).as("%s call %d h", reused, call)
+            .containsExactly(expected.finalState().h().data());
+        if (expected.finalState().c() != null) {
+          assertThat(got.finalState().c().data()).containsExactly(expected.finalState().c().data());
+        }
+        if (earlier != null) {
+          assertThat(earlier.output().data()).as("an earlier result stays put").containsExactly(earlierOutput);
+          assertThat(earlier.finalState().h().data()).containsExactly(earlierH);
+        }
+        earlier = got;
+        earlierOutput = got.output().data().clone();
+        earlierH = got.finalState().h().data().clone();
+      }
+    }
+  }
 }
