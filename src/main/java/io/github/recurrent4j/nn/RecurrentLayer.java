@@ -380,8 +380,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /**
    * The inference forward: the same numbers as {@link #forward(Tensor, int[], RnnState)}, but it
-   * keeps nothing for backward and changes nothing on the layer, so any number of threads may call
-   * it on the same layer at once (while nobody trains it).
+   * keeps nothing for backward and changes nothing on the layer but a scratch workspace that one
+   * call at a time takes for itself, so any number of threads may call it on the same layer at
+   * once (while nobody trains it).
    */
   public Result infer(Tensor x, int[] lengths, RnnState initial) {
     checkInput(x);
