@@ -320,8 +320,7 @@ public final class Lstm extends RecurrentLayer {
     float[] dpo = peep ? peepO.grad().data() : null;
     int hs = hiddenSize;
     int steps = run.steps;
-    float[] dOut = dh; // d(loss)/d(o ⊙ act(c)) per row: dh itself, or dh · W_hr with projection
-    int dOutWidth = hs;
+    float[] dOut = dh; // d(loss)/d(o ⊙ act(c)) per row, H wide: dh itself, or dh · W_hr with projection
     if (weightHr != null) {
       int p = outputSize;
       // dM = dh · W_hr, and dh of this step kept for dW_hr
@@ -353,23 +352,22 @@ public final class Lstm extends RecurrentLayer {
         }
         continue;
       }
+      // with peepholes the gates also see the cell: the kernel's arithmetic plus their terms
       for (int j = 0; j < hs; j++) {
         float i = gates[g0 + j];
         float f = gates[g0 + hs + j];
         float g = gates[g0 + 2 * hs + j];
         float o = gates[g0 + 3 * hs + j];
         float tc = tanhC[s + j];
-        float dhj = dOut[b * dOutWidth + j];
+        float dhj = dOut[st + j];
         // h = o ⊙ act(c): do = dh ⊙ act(c), dc += dh ⊙ o ⊙ act'(c)
         float dO = dhj * tc;
         float dOPre = dO * o * (1f - o);
         float dC = dc[st + j] + dhj * o * (tanh ? 1f - tc * tc : 1f);
         float cp = cPrev[s + j];
-        if (peep) {
-          // o = σ(... + p_o ⊙ c_t)
-          dC += dOPre * po[j];
-          dpo[j] += dOPre * (cp * f + i * g); // c_t, recomputed from the saved gates
-        }
+        // o = σ(... + p_o ⊙ c_t)
+        dC += dOPre * po[j];
+        dpo[j] += dOPre * (cp * f + i * g); // c_t, recomputed from the saved gates
         // c = f ⊙ c_prev + i ⊙ g
         float dI = dC * g;
         float dF = dC * cp;
@@ -377,12 +375,10 @@ public final class Lstm extends RecurrentLayer {
         float dIPre = dI * i * (1f - i);
         float dFPre = dF * f * (1f - f);
         float dCPrev = dC * f;
-        if (peep) {
-          // i = σ(... + p_i ⊙ c_prev), f = σ(... + p_f ⊙ c_prev)
-          dCPrev += dIPre * pi[j] + dFPre * pf[j];
-          dpi[j] += dIPre * cp;
-          dpf[j] += dFPre * cp;
-        }
+        // i = σ(... + p_i ⊙ c_prev), f = σ(... + p_f ⊙ c_prev)
+        dCPrev += dIPre * pi[j] + dFPre * pf[j];
+        dpi[j] += dIPre * cp;
+        dpf[j] += dFPre * cp;
         dc[st + j] = dCPrev;
         // through the activations, from their outputs
         dGates[g0 + j] = dIPre;
