@@ -59,6 +59,18 @@ public interface Kernels {
   void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
 
   /**
+   * The LSTM cell's forward for one row of one step, without peepholes, for the units
+   * {@code [from, to)}: replaces the gate pre-activations i, f, g, o ({@code hs} apart, from
+   * {@code gOff}) by σ(i), σ(f), act(g), σ(o); saves c_{t-1} into {@code cPrev}; sets
+   * {@code c = f·c + i·g} (each product rounded, then the sum), {@code actC = act(c)} and
+   * {@code out = o·act(c)}, and also {@code h} unless it is null. The state rows c and h are read
+   * from {@code stOff}, the step rows cPrev, actC and out from {@code sOff}. {@code tanh} says
+   * whether act is tanh (else the identity). Each unit's arithmetic is the same whatever the range.
+   */
+  void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h, int stOff,
+      float[] cPrev, float[] actC, float[] out, int sOff);
+
+  /**
    * The LSTM cell's backward for one row of one step, without peepholes: from the saved gate
    * activations i, f, g, o ({@code hs} each, from {@code gOff}), act(c_t) and c_{t-1} (from
    * {@code cOff}), and the incoming dh and dc (from {@code sOff}), writes the gradients of the four

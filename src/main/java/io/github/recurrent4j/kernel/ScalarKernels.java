@@ -120,6 +120,41 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
+      int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
+    lstmCell(from, to, hs, tanh, gates, gOff, c, h, stOff, cPrev, actC, out, sOff);
+  }
+
+  /**
+   * {@link #lstmCellForward}: the arithmetic the SIMD kernel repeats lane by lane, in the same
+   * order, so both give the same bits.
+   */
+  public static void lstmCell(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
+      int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
+    for (int j = from; j < to; j++) {
+      float i = FloatMath.sigmoid(gates[gOff + j]);
+      float f = FloatMath.sigmoid(gates[gOff + hs + j]);
+      float g = tanh ? FloatMath.tanh(gates[gOff + 2 * hs + j]) : gates[gOff + 2 * hs + j];
+      float o = FloatMath.sigmoid(gates[gOff + 3 * hs + j]);
+      gates[gOff + j] = i;
+      gates[gOff + hs + j] = f;
+      gates[gOff + 2 * hs + j] = g;
+      gates[gOff + 3 * hs + j] = o;
+      float cOld = c[stOff + j];
+      cPrev[sOff + j] = cOld;
+      float cNew = f * cOld + i * g;
+      c[stOff + j] = cNew;
+      float a = tanh ? FloatMath.tanh(cNew) : cNew;
+      actC[sOff + j] = a;
+      float v = o * a;
+      out[sOff + j] = v;
+      if (h != null) {
+        h[stOff + j] = v;
+      }
+    }
+  }
+
+  @Override
   public void lstmCellBackward(int hs, boolean tanh, float[] gates, int gOff, float[] actC, float[] cPrev, int cOff,
       float[] dh, float[] dc, int sOff, float[] dGates) {
     lstmCellBackward(0, hs, hs, tanh, gates, gOff, actC, cPrev, cOff, dh, dc, sOff, dGates);

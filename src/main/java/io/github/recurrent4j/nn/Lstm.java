@@ -212,67 +212,70 @@ public final class Lstm extends RecurrentLayer {
   @Override
   protected void stepForward(Run r, int t) {
     LstmRun run = (LstmRun) r;
-    float[] gates = run.gates;
-    float[] c = run.c;
-    float[] h = run.h;
-    Kernels k = Kernels.active();
-    boolean tanh = options.activation() == Activation.TANH;
-    boolean peep = options.peepholes();
-    float[] pi = peep ? peepI.value().data() : null;
-    float[] pf = peep ? peepF.value().data() : null;
-    float[] po = peep ? peepO.value().data() : null;
-    int hs = hiddenSize;
-    int steps = run.steps;
     for (int b = 0; b < run.batch; b++) {
-      if (t >= run.lengths[b]) {
-        continue;
-      }
-      int g0 = (b * steps + t) * 4 * hs; // gates row: i, f, g, o
-      int s = (b * steps + t) * hs; // step row of the (B, T, H) slabs
-      int st = b * hs; // row of the running state
-      if (peep) {
-        for (int j = 0; j < hs; j++) {
-          gates[g0 + j] += pi[j] * c[st + j]; // i sees c_{t-1}
-          gates[g0 + hs + j] += pf[j] * c[st + j]; // f sees c_{t-1}
-        }
-      }
-      k.sigmoid(gates, g0, gates, g0, 2 * hs); // i, f
-      if (tanh) {
-        k.tanh(gates, g0 + 2 * hs, gates, g0 + 2 * hs, hs); // g
-      }
-      System.arraycopy(c, st, run.cPrev, s, hs);
-      for (int j = 0; j < hs; j++) {
-        float i = gates[g0 + j];
-        float f = gates[g0 + hs + j];
-        float g = gates[g0 + 2 * hs + j];
-        c[st + j] = f * c[st + j] + i * g;
-      }
-      if (peep) {
-        for (int j = 0; j < hs; j++) {
-          gates[g0 + 3 * hs + j] += po[j] * c[st + j]; // o sees c_t
-        }
-      }
-      k.sigmoid(gates, g0 + 3 * hs, gates, g0 + 3 * hs, hs); // o
-      if (tanh) {
-        k.tanh(c, st, run.tanhC, s, hs);
-      } else {
-        System.arraycopy(c, st, run.tanhC, s, hs); // act(c) = c
-      }
-      if (weightHr != null) {
-        for (int j = 0; j < hs; j++) {
-          run.m[s + j] = gates[g0 + 3 * hs + j] * run.tanhC[s + j];
-        }
-        continue;
-      }
-      for (int j = 0; j < hs; j++) {
-        float o = gates[g0 + 3 * hs + j];
-        float hNew = o * run.tanhC[s + j];
-        h[st + j] = hNew;
-        run.output[s + j] = hNew;
+      if (t < run.lengths[b]) {
+        cell(run, b, t);
       }
     }
     if (weightHr != null) {
       project(run, t);
+    }
+  }
+
+  /**
+   * The cell of batch row b at step t: activates the gates, updates c, and writes act(c) and h (or
+   * m, with a projection).
+   */
+  private void cell(LstmRun run, int b, int t) {
+    int hs = hiddenSize;
+    int g0 = (b * run.steps + t) * 4 * hs; // gates row: i, f, g, o
+    int s = (b * run.steps + t) * hs; // step row of the (B, T, H) slabs
+    int st = b * hs; // row of the running state
+    boolean tanh = options.activation() == Activation.TANH;
+    if (!options.peepholes()) {
+      boolean projected = weightHr != null;
+      Kernels.active().lstmCellForward(0, hs, hs, tanh, run.gates, g0, run.c, projected ? null : run.h, st, run.cPrev,
+          run.tanhC, projected ? run.m : run.output, s);
+      return;
+    }
+    peepholeCell(run, tanh, g0, s, st);
+  }
+
+  /** {@link #cell} with peepholes: i and f see c_{t-1}, o sees c_t. */
+  private void peepholeCell(LstmRun run, boolean tanh, int g0, int s, int st) {
+    float[] gates = run.gates;
+    float[] c = run.c;
+    Kernels k = Kernels.active();
+    int hs = hiddenSize;
+    float[] pi = peepI.value().data();
+    float[] pf = peepF.value().data();
+    float[] po = peepO.value().data();
+    for (int j = 0; j < hs; j++) {
+      gates[g0 + j] += pi[j] * c[st + j]; // i sees c_{t-1}
+      gates[g0 + hs + j] += pf[j] * c[st + j]; // f sees c_{t-1}
+    }
+    k.sigmoid(gates, g0, gates, g0, 2 * hs); // i, f
+    if (tanh) {
+      k.tanh(gates, g0 + 2 * hs, gates, g0 + 2 * hs, hs);
+    }
+    System.arraycopy(c, st, run.cPrev, s, hs);
+    for (int j = 0; j < hs; j++) {
+      c[st + j] = gates[g0 + hs + j] * c[st + j] + gates[g0 + j] * gates[g0 + 2 * hs + j];
+      gates[g0 + 3 * hs + j] += po[j] * c[st + j]; // o sees c_t
+    }
+    k.sigmoid(gates, g0 + 3 * hs, gates, g0 + 3 * hs, hs);
+    if (tanh) {
+      k.tanh(c, st, run.tanhC, s, hs);
+    } else {
+      System.arraycopy(c, st, run.tanhC, s, hs); // act(c) = c
+    }
+    float[] out = weightHr != null ? run.m : run.output;
+    for (int j = 0; j < hs; j++) {
+      float hNew = gates[g0 + 3 * hs + j] * run.tanhC[s + j];
+      out[s + j] = hNew;
+      if (weightHr == null) {
+        run.h[st + j] = hNew;
+      }
     }
   }
 

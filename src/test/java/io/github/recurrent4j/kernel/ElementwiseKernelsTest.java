@@ -224,6 +224,88 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /**
+   * The LSTM cell forward: SIMD and scalar to the bit on random ranges, offsets and both
+   * activations, with and without h; the scalar one equal to the equations in double; a range
+   * split gives the bits of the whole.
+   */
+  @Test
+  void lstmCellForwardAgreesAcrossKernelsWithTheFormulasAndAcrossRangeSplits() {
+    Rng rng = new Rng(8);
+    Kernels[] both = {Kernels.simd(), Kernels.scalar()};
+    for (int trial = 0; trial < 60; trial++) {
+      int hs = 1 + rng.nextInt(70);
+      int from = rng.nextInt(hs);
+      int to = from + rng.nextInt(hs - from + 1);
+      boolean tanh = trial % 4 != 3;
+      boolean withH = trial % 3 != 2;
+      int gOff = rng.nextInt(5);
+      int stOff = rng.nextInt(5);
+      int sOff = rng.nextInt(5);
+      float[] gatesIn = random(rng, gOff + 4 * hs, 3);
+      float[] cIn = random(rng, stOff + hs, 2);
+      float[][] gates = new float[3][];
+      float[][] c = new float[3][];
+      float[][] h = new float[3][];
+      float[][] cPrev = new float[3][];
+      float[][] actC = new float[3][];
+      float[][] out = new float[3][];
+      for (int k = 0; k < 3; k++) {
+        gates[k] = gatesIn.clone();
+        c[k] = cIn.clone();
+        h[k] = withH ? new float[stOff + hs] : null;
+        cPrev[k] = new float[sOff + hs];
+        actC[k] = new float[sOff + hs];
+        out[k] = new float[sOff + hs];
+      }
+      for (int k = 0; k < 2; k++) {
+        both[k].lstmCellForward(from, to, hs, tanh, gates[k], gOff, c[k], h[k], stOff, cPrev[k], actC[k], out[k], sOff);
+      }
+      int mid = from + (to - from) / 3; // the SIMD kernel in two pieces, split off its vector grid
+      both[0].lstmCellForward(from, mid, hs, tanh, gates[2], gOff, c[2], h[2], stOff, cPrev[2], actC[2], out[2], sOff);
+      both[0].lstmCellForward(mid, to, hs, tanh, gates[2], gOff, c[2], h[2], stOff, cPrev[2], actC[2], out[2], sOff);
+      for (int k : new int[] {0, 2}) {
+        String what = (k == 0 ? "simd" : "split simd") + " hs=" + hs + " [" + from + ", " + to + ")";
+        assertThat(gates[k]).as("gates, %s", what).containsExactly(gates[1]);
+        assertThat(c[k]).as("c, %s", what).containsExactly(c[1]);
+        assertThat(cPrev[k]).as("cPrev, %s", what).containsExactly(cPrev[1]);
+        assertThat(actC[k]).as("actC, %s", what).containsExactly(actC[1]);
+        assertThat(out[k]).as("out, %s", what).containsExactly(out[1]);
+        if (withH) {
+          assertThat(h[k]).as("h, %s", what).containsExactly(h[1]);
+        }
+      }
+      for (int j = 0; j < hs; j++) {
+        boolean in = j >= from && j < to;
+        double[] pre = new double[4];
+        for (int gate = 0; gate < 4; gate++) {
+          pre[gate] = gatesIn[gOff + gate * hs + j];
+        }
+        double i = 1 / (1 + Math.exp(-pre[0]));
+        double f = 1 / (1 + Math.exp(-pre[1]));
+        double g = tanh ? Math.tanh(pre[2]) : pre[2];
+        double o = 1 / (1 + Math.exp(-pre[3]));
+        double cNew = f * cIn[stOff + j] + i * g;
+        double act = tanh ? Math.tanh(cNew) : cNew;
+        double[] expectedGates = {i, f, g, o};
+        for (int gate = 0; gate < 4; gate++) {
+          assertThat((double) gates[1][gOff + gate * hs + j]).as("gate %d unit %d", gate, j)
+              .isCloseTo(in ? expectedGates[gate] : pre[gate], org.assertj.core.data.Offset.offset(1e-6));
+        }
+        assertThat((double) c[1][stOff + j]).as("c unit %d", j)
+            .isCloseTo(in ? cNew : cIn[stOff + j], org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(cPrev[1][sOff + j]).as("cPrev unit %d", j).isEqualTo(in ? cIn[stOff + j] : 0f);
+        assertThat((double) actC[1][sOff + j]).as("actC unit %d", j)
+            .isCloseTo(in ? act : 0, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) out[1][sOff + j]).as("out unit %d", j)
+            .isCloseTo(in ? o * act : 0, org.assertj.core.data.Offset.offset(1e-5));
+        if (withH) {
+          assertThat(h[1][stOff + j]).as("h unit %d", j).isEqualTo(out[1][sOff + j]);
+        }
+      }
+    }
+  }
+
   /** The GRU cell backward: SIMD and scalar to the bit, and both equal to the formulas in double. */
   @Test
   void gruCellBackwardAgreesAcrossKernelsAndWithTheFormulas() {

@@ -442,31 +442,75 @@ public final class VectorKernels implements Kernels {
     float[] scratch = LANES.get(); // (L) e^-2|x| of one vector; per thread, so nothing is allocated
     int i = 0;
     for (; i + L <= n; i += L) {
-      FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-      FloatVector a = v.abs();
-      // series branch: t = a + a·z·q(z), z = a²
-      FloatVector z = a.mul(a);
-      FloatVector q = T9.fma(z, T8);
-      q = q.fma(z, T7);
-      q = q.fma(z, T6);
-      q = q.fma(z, T5);
-      q = q.fma(z, T4);
-      q = q.fma(z, T3);
-      q = q.fma(z, T2);
-      q = q.fma(z, T1);
-      FloatVector series = a.mul(z).fma(q, a);
-      // exp branch: t = (1 - e) / (1 + e), e = e^-2a
-      expChunk(x, xOff + i, true, -2f, 0f, scratch, 0);
-      FloatVector e = FloatVector.fromArray(S, scratch, 0);
-      FloatVector far = ONE.sub(e).div(ONE.add(e));
-      VectorMask<Float> near = a.compare(VectorOperators.LT, FloatMath.TANH_SERIES_LIMIT);
-      FloatVector t = far.blend(series, near);
-      IntVector sign = v.reinterpretAsInts().and(0x80000000);
-      t.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(y, yOff + i);
+      tanhChunk(x, xOff + i, y, yOff + i, scratch);
     }
     for (; i < n; i++) {
       y[yOff + i] = FloatMath.tanh(x[xOff + i]);
     }
+  }
+
+  /** One vector of {@link #tanh}; {@code scratch} holds (L) floats. Arrays in and out, as {@link #expChunk}. */
+  private static void tanhChunk(float[] x, int xOff, float[] y, int yOff, float[] scratch) {
+    FloatVector v = FloatVector.fromArray(S, x, xOff);
+    FloatVector a = v.abs();
+    // series branch: t = a + a·z·q(z), z = a²
+    FloatVector z = a.mul(a);
+    FloatVector q = T9.fma(z, T8);
+    q = q.fma(z, T7);
+    q = q.fma(z, T6);
+    q = q.fma(z, T5);
+    q = q.fma(z, T4);
+    q = q.fma(z, T3);
+    q = q.fma(z, T2);
+    q = q.fma(z, T1);
+    FloatVector series = a.mul(z).fma(q, a);
+    // exp branch: t = (1 - e) / (1 + e), e = e^-2a
+    expChunk(x, xOff, true, -2f, 0f, scratch, 0);
+    FloatVector e = FloatVector.fromArray(S, scratch, 0);
+    FloatVector far = ONE.sub(e).div(ONE.add(e));
+    VectorMask<Float> near = a.compare(VectorOperators.LT, FloatMath.TANH_SERIES_LIMIT);
+    FloatVector t = far.blend(series, near);
+    IntVector sign = v.reinterpretAsInts().and(0x80000000);
+    t.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(y, yOff);
+  }
+
+  /** One vector of {@link #sigmoid}, in place. */
+  private static void sigmoidChunk(float[] x, int off) {
+    expChunk(x, off, false, -1f, 0f, x, off); // x = e^-x
+    ONE.div(ONE.add(FloatVector.fromArray(S, x, off))).intoArray(x, off);
+  }
+
+  @Override
+  public void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
+      int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
+    float[] scratch = LANES.get();
+    int j = from;
+    for (; j + L <= to; j += L) {
+      int gi = gOff + j;
+      sigmoidChunk(gates, gi);
+      sigmoidChunk(gates, gi + hs);
+      if (tanh) {
+        tanhChunk(gates, gi + 2 * hs, gates, gi + 2 * hs, scratch);
+      }
+      sigmoidChunk(gates, gi + 3 * hs);
+      FloatVector cOld = FloatVector.fromArray(S, c, stOff + j);
+      cOld.intoArray(cPrev, sOff + j);
+      FloatVector i = FloatVector.fromArray(S, gates, gi);
+      FloatVector f = FloatVector.fromArray(S, gates, gi + hs);
+      FloatVector g = FloatVector.fromArray(S, gates, gi + 2 * hs);
+      f.mul(cOld).add(i.mul(g)).intoArray(c, stOff + j);
+      if (tanh) {
+        tanhChunk(c, stOff + j, actC, sOff + j, scratch);
+      } else {
+        FloatVector.fromArray(S, c, stOff + j).intoArray(actC, sOff + j);
+      }
+      FloatVector v = FloatVector.fromArray(S, gates, gi + 3 * hs).mul(FloatVector.fromArray(S, actC, sOff + j));
+      v.intoArray(out, sOff + j);
+      if (h != null) {
+        v.intoArray(h, stOff + j);
+      }
+    }
+    ScalarKernels.lstmCell(j, to, hs, tanh, gates, gOff, c, h, stOff, cPrev, actC, out, sOff);
   }
 
   /**
