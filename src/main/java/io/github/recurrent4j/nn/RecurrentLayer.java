@@ -2,6 +2,7 @@ package io.github.recurrent4j.nn;
 
 import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
@@ -701,11 +702,29 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     columnSums(x, 0, cols, rows, cols, out, outOff, null);
   }
 
+  /** From this many elements columnSums splits its columns across threads. */
+  private static final int COLUMN_SUMS_PARALLEL = 1 << 16;
+
   /**
    * out[outOff + j] += Σ_rows x[xOff + row·ldx + j] for j < cols, summed in double; the same sums
-   * are added to {@code out2[outOff + j]} too unless it is null.
+   * are added to {@code out2[outOff + j]} too unless it is null. Large ones split their columns
+   * across threads; each column is summed the same way whatever the split.
    */
   static void columnSums(float[] x, int xOff, int ldx, int rows, int cols, float[] out, int outOff, float[] out2) {
+    int tasks = (long) rows * cols < COLUMN_SUMS_PARALLEL ? 1 : Math.min(Parallel.tasksAvailable(), cols / 16);
+    if (tasks <= 1) {
+      columnSums(x, xOff, ldx, rows, 0, cols, out, outOff, out2);
+      return;
+    }
+    int units = cols / 16; // whole chunks of 16 columns, the last task takes the rest
+    Parallel.run(tasks, task -> columnSums(x, xOff, ldx, rows, 16 * (units * task / tasks),
+        task == tasks - 1 ? cols : 16 * (units * (task + 1) / tasks), out, outOff, out2));
+  }
+
+  /** {@link #columnSums} for the columns {@code [j0, j1)}. */
+  private static void columnSums(float[] x, int xOff, int ldx, int rows, int j0, int j1, float[] out, int outOff,
+      float[] out2) {
+    int cols = j1 - j0;
     double[] sums = COLUMN_SUMS.get();
     if (sums.length < cols) {
       sums = new double[cols];
@@ -714,17 +733,17 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       Arrays.fill(sums, 0, cols, 0.0);
     }
     for (int r = 0; r < rows; r++) {
-      int at = xOff + r * ldx;
+      int at = xOff + r * ldx + j0;
       for (int j = 0; j < cols; j++) {
         sums[j] += x[at + j];
       }
     }
     for (int j = 0; j < cols; j++) {
-      out[outOff + j] += (float) sums[j];
+      out[outOff + j0 + j] += (float) sums[j];
     }
     if (out2 != null) {
       for (int j = 0; j < cols; j++) {
-        out2[outOff + j] += (float) sums[j];
+        out2[outOff + j0 + j] += (float) sums[j];
       }
     }
   }

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
 import java.util.List;
 import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -221,6 +223,47 @@ class RecurrentSemanticsTest {
     assertThatThrownBy(() -> square.backward(g, null, g))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(square + ": dxOut must not share its array with the forward's input or with gradOutput");
+  }
+
+  /**
+   * The bias gradients' column sums: split across two threads they give the bits of one thread,
+   * and both equal the sums in double, for widths that do and do not fill whole chunks of 16.
+   */
+  @Test
+  void columnSumsSplitAcrossThreadsGiveTheBitsOfOneThread() {
+    int before = Parallel.threads();
+    Rng rng = new Rng(11);
+    try {
+      for (int[] shape : new int[][] {{2048, 384}, {700, 130}, {5000, 33}, {3, 5}}) {
+        int rows = shape[0];
+        int cols = shape[1];
+        int ldx = cols + 3;
+        float[] x = new float[2 + rows * ldx];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) rng.nextGaussian();
+        }
+        float[][] out = new float[2][cols + 1];
+        float[][] out2 = new float[2][cols + 1];
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          java.util.Arrays.fill(out[threads - 1], 0.5f);
+          RecurrentLayer.columnSums(x, 2, ldx, rows, cols, out[threads - 1], 1, out2[threads - 1]);
+        }
+        assertThat(out[1]).as("%d x %d", rows, cols).containsExactly(out[0]);
+        assertThat(out2[1]).as("%d x %d, second output", rows, cols).containsExactly(out2[0]);
+        for (int j = 0; j < cols; j++) {
+          double sum = 0;
+          for (int r = 0; r < rows; r++) {
+            sum += x[2 + r * ldx + j];
+          }
+          assertThat((double) out2[0][1 + j]).as("column %d", j).isCloseTo(sum, org.assertj.core.data.Offset.offset(1e-4));
+          assertThat(out[0][1 + j]).isEqualTo(0.5f + out2[0][1 + j]);
+        }
+        assertThat(out[0][0]).as("left of outOff").isEqualTo(0.5f);
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
   }
 
   static List<Function<Rng, RecurrentLayer>> layersWithProjection() {
