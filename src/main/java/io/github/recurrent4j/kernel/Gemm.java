@@ -116,18 +116,24 @@ public final class Gemm {
     if (m == 0 || n == 0) {
       return;
     }
-    scale(m, n, beta, c, cOff, ldc);
     if (k == 0 || alpha == 0f) {
+      scale(m, n, beta, c, cOff, ldc);
       return;
     }
+    // beta 0: each tile of C is cleared just before its first block is added (C + A·B on zeros),
+    // while it is in cache, instead of in a pass of its own over all of C
+    boolean zero = beta == 0f;
+    if (!zero) {
+      scale(m, n, beta, c, cOff, ldc);
+    }
     if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && (long) m * STREAM_B_MIN_COLUMNS_PER_ROW <= n) {
-      streamedB(kernels, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
+      streamedB(kernels, transA, m, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
       return;
     }
     if (!transA && m > SMALL_M && n <= STREAM_B_MAX_M && m > n) {
       // Tall A, few columns (dx = dGates·W_ih): Cᵀ = op(B)ᵀ·Aᵀ streams A's rows in place and packs
       // only the narrow op(B), where the packed path would copy all of A for a few columns of work.
-      streamedB(kernels, !transB, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
+      streamedB(kernels, !transB, n, m, k, alpha, zero, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
       return;
     }
     boolean small = m <= SMALL_M;
@@ -138,7 +144,7 @@ public final class Gemm {
     int tasks = work < (small ? ROWS_PARALLEL_THRESHOLD : PARALLEL_THRESHOLD) ? 1
         : Math.min(Parallel.tasksAvailable(), units);
     if (tasks <= 1) {
-      run(kernels, small, transA, transB, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      run(kernels, small, transA, transB, m, 0, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
       return;
     }
     int parts = tasks;
@@ -148,7 +154,7 @@ public final class Gemm {
         int i1 = Math.min(m, chunkStart(task + 1, parts, units) * kernels.mr());
         if (i1 > i0) {
           int rowA = transA ? aOff + i0 : aOff + i0 * lda;
-          run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, a, rowA, lda, b, bOff, ldb, c,
+          run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, zero, a, rowA, lda, b, bOff, ldb, c,
               cOff + i0 * ldc, ldc);
         }
       });
@@ -157,7 +163,7 @@ public final class Gemm {
         int j0 = Math.min(n, chunkStart(task, parts, units) * unit);
         int j1 = Math.min(n, chunkStart(task + 1, parts, units) * unit);
         if (j1 > j0) {
-          run(kernels, small, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+          run(kernels, small, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         }
       });
     }
@@ -170,8 +176,8 @@ public final class Gemm {
    * buffer and is added into C transposed, with the same {@code c + (alpha * sum)} rounding as the
    * packed path. Rows of B are split across threads in whole tiles.
    */
-  private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, float[] a,
-      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {
+  private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, boolean zero,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {
     final int mr = kernels.mr();
     int blocks = (n + mr - 1) / mr;
     long work = (long) m * n * k;
@@ -180,7 +186,8 @@ public final class Gemm {
       int j0 = Math.min(n, chunkStart(task, tasks, blocks) * mr);
       int j1 = Math.min(n, chunkStart(task + 1, tasks, blocks) * mr);
       if (j1 > j0) {
-        streamedBColumns(kernels, transA, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, transposedC);
+        streamedBColumns(kernels, transA, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
+            transposedC);
       }
     });
   }
@@ -190,7 +197,8 @@ public final class Gemm {
    * transposed, {@code C[j][i]}, which is how a tall {@code A·B} is formed as its transpose.
    */
   private static void streamedBColumns(Kernels kernels, boolean transA, int m, int j0, int j1, int k, float alpha,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {
+      boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean transposedC) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
@@ -200,6 +208,7 @@ public final class Gemm {
     float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
+      boolean first = zero && pc == 0;
       packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap, 0);
       for (int j = j0; j < j1; j += mr) {
         int rows = Math.min(mr, j1 - j);
@@ -223,14 +232,14 @@ public final class Gemm {
             for (int r = 0; r < rows; r++) {
               int at = cOff + (j + r) * ldc + i0;
               for (int ii = 0; ii < cols; ii++) {
-                c[at + ii] = c[at + ii] + tile[r * nr + ii];
+                c[at + ii] = (first ? 0f : c[at + ii]) + tile[r * nr + ii];
               }
             }
           } else {
             for (int ii = 0; ii < cols; ii++) {
               int at = cOff + (i0 + ii) * ldc + j;
               for (int r = 0; r < rows; r++) {
-                c[at + r] = c[at + r] + tile[r * nr + ii];
+                c[at + r] = (first ? 0f : c[at + r]) + tile[r * nr + ii];
               }
             }
           }
@@ -245,17 +254,18 @@ public final class Gemm {
 
   /** Columns {@code [j0, j1)} of C, all m rows. */
   private static void run(Kernels kernels, boolean small, boolean transA, boolean transB, int m, int j0, int j1, int k,
-      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
     if (small) {
-      rows(kernels, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      rows(kernels, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
     } else {
-      packed(kernels, transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      packed(kernels, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
     }
   }
 
   /** Few rows: each row of op(A) times op(B), streaming B without packing. */
   private static void rows(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k, float alpha,
-      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+      boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
     Workspace ws = WORKSPACE.get();
     for (int i = 0; i < m; i++) {
       float[] rowData = a;
@@ -268,6 +278,9 @@ public final class Gemm {
         rowOff = 0;
       }
       int cRow = cOff + i * ldc + j0;
+      if (zero) {
+        Arrays.fill(c, cRow, cRow + j1 - j0, 0f);
+      }
       if (transB) {
         kernels.rowDotRows(k, j1 - j0, alpha, rowData, rowOff, b, bOff + j0 * ldb, ldb, c, cRow);
       } else {
@@ -278,7 +291,8 @@ public final class Gemm {
 
   /** The blocked, packed product for columns {@code [j0, j1)} of C. */
   private static void packed(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k,
-      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
@@ -295,23 +309,24 @@ public final class Gemm {
             // Few columns: packing A would cost as much as the product; read its full panels in place.
             int inPlace = mc / mr * mr;
             packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernel(kernels, inPlace, mc, nc, kc, alpha, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
-                cOff + ic * ldc + jc, ldc, ws);
+            macroKernel(kernels, inPlace, mc, nc, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap, bp,
+                0, c, cOff + ic * ldc + jc, ldc, ws);
             continue;
           }
           packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          macroKernel(kernels, 0, mc, nc, kc, alpha, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
+          macroKernel(kernels, 0, mc, nc, kc, alpha, zero && pc == 0, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc,
+              ldc, ws);
         }
       }
     }
   }
 
-  /** {@code c[r, j] = c[r, j] + tile[r, j]} for the tile's first rows and columns. */
-  private static void addTile(float[] tile, int nr, int rows, int cols, float[] c, int cTile, int ldc) {
+  /** {@code c[r, j] = c[r, j] + tile[r, j]} for the tile's first rows and columns; {@code 0 + tile[r, j]} with zero. */
+  private static void addTile(float[] tile, int nr, int rows, int cols, boolean zero, float[] c, int cTile, int ldc) {
     for (int r = 0; r < rows; r++) {
       for (int j = 0; j < cols; j++) {
         int at = cTile + r * ldc + j;
-        c[at] = c[at] + tile[r * nr + j];
+        c[at] = (zero ? 0f : c[at]) + tile[r * nr + j];
       }
     }
   }
@@ -323,7 +338,8 @@ public final class Gemm {
    * arithmetic as the packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}.
    * Edge tiles go through a buffer.
    */
-  private static void macroKernel(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, float[] a,
+  private static void macroKernel(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, boolean zero,
+      float[] a,
       int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
@@ -337,6 +353,10 @@ public final class Gemm {
         float[] out = full ? c : ws.tile(mr * nr);
         if (!full) {
           Arrays.fill(out, 0, mr * nr, 0f);
+        } else if (zero) {
+          for (int r = 0; r < mr; r++) {
+            Arrays.fill(c, cTile + r * ldc, cTile + r * ldc + nr, 0f);
+          }
         }
         if (ir < inPlace) {
           kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
@@ -344,7 +364,7 @@ public final class Gemm {
           kernels.microKernel(kc, ap, (ir - inPlace) * kc, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         }
         if (!full) {
-          addTile(out, nr, mTile, nTile, c, cTile, ldc);
+          addTile(out, nr, mTile, nTile, zero, c, cTile, ldc);
         }
       }
     }
@@ -421,29 +441,33 @@ public final class Gemm {
     if (m == 0 || n == 0) {
       return;
     }
-    scale(m, n, beta, c, cOff, ldc);
     if (k == 0 || alpha == 0f) {
+      scale(m, n, beta, c, cOff, ldc);
       return;
+    }
+    boolean zero = beta == 0f;
+    if (!zero) {
+      scale(m, n, beta, c, cOff, ldc);
     }
     int nr = b.kernels.nr();
     int panels = (n + nr - 1) / nr;
     int tasks = (long) m * n * k < PREPACKED_PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), panels);
     if (tasks <= 1) {
-      prepacked(m, 0, n, alpha, a, aOff, lda, b, c, cOff, ldc);
+      prepacked(m, 0, n, alpha, zero, a, aOff, lda, b, c, cOff, ldc);
       return;
     }
     Parallel.run(tasks, task -> {
       int j0 = Math.min(n, chunkStart(task, tasks, panels) * nr);
       int j1 = Math.min(n, chunkStart(task + 1, tasks, panels) * nr);
       if (j1 > j0) {
-        prepacked(m, j0, j1, alpha, a, aOff, lda, b, c, cOff, ldc);
+        prepacked(m, j0, j1, alpha, zero, a, aOff, lda, b, c, cOff, ldc);
       }
     });
   }
 
   /** Columns {@code [j0, j1)} of the product with a packed B; {@code j0} is on a panel boundary. */
-  private static void prepacked(int m, int j0, int j1, float alpha, float[] a, int aOff, int lda, PackedB b,
-      float[] c, int cOff, int ldc) {
+  private static void prepacked(int m, int j0, int j1, float alpha, boolean zero, float[] a, int aOff, int lda,
+      PackedB b, float[] c, int cOff, int ldc) {
     Kernels kernels = b.kernels;
     Workspace ws = WORKSPACE.get();
     float[] ap = ws.ap;
@@ -455,7 +479,7 @@ public final class Gemm {
         // every step of a recurrence cost as much as a fifth of a small layer's training step
         int inPlace = mc / kernels.mr() * kernels.mr();
         packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
-        macroKernel(kernels, inPlace, mc, j1 - j0, kc, alpha, a, aOff + ic * lda + pc, lda, ap, b.data,
+        macroKernel(kernels, inPlace, mc, j1 - j0, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap, b.data,
             pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }

@@ -169,6 +169,71 @@ class GemmTest {
     assertThat(c).containsExactly(1, 2, 3, 4);
   }
 
+  /**
+   * Beta 0 clears each tile of C just before its first block: on every path (few rows, streamed B,
+   * tall A, packed with A in place or packed, depths over one block, prepacked B) and on 1 and 2
+   * threads, NaN in C is ignored and the bits are those of the same product added onto zeros.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void betaZeroGivesTheBitsOfAProductAddedOntoZerosOnEveryPath(Kernels kernels) {
+    int before = Parallel.threads();
+    Rng rng = new Rng(17);
+    int[][] shapes = {{3, 300, 40}, {20, 400, 70}, {700, 30, 90}, {150, 100, 600}, {130, 300, 300}, {64, 64, 32},
+        {9, 700, 20}};
+    try {
+      for (int[] shape : shapes) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        for (boolean ta : new boolean[] {false, true}) {
+          for (boolean tb : new boolean[] {false, true}) {
+            float[] a = random(rng, m * k);
+            float[] b = random(rng, k * n);
+            int lda = ta ? m : k;
+            int ldb = tb ? k : n;
+            int ldc = n + 2;
+            float[] onZeros = new float[1 + m * ldc];
+            Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 1f, onZeros, 1, ldc);
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              float[] c = new float[1 + m * ldc];
+              java.util.Arrays.fill(c, Float.NaN);
+              Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0f, c, 1, ldc);
+              String what = String.format("%s %dx%dx%d transA=%s transB=%s threads=%d", kernels.name(), m, n, k, ta, tb,
+                  threads);
+              for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                  int at = 1 + i * ldc + j;
+                  assertThat(Float.floatToRawIntBits(c[at])).as("%s at (%d, %d)", what, i, j)
+                      .isEqualTo(Float.floatToRawIntBits(onZeros[at]));
+                }
+              }
+              assertThat(c[0]).as("%s: before C", what).isNaN();
+              assertThat(c[ldc]).as("%s: between rows", what).isNaN();
+              if (!ta) {
+                float[] viaPacked = new float[1 + m * ldc];
+                java.util.Arrays.fill(viaPacked, Float.NaN);
+                Gemm.gemm(m, 0.75f, a, 0, lda, Gemm.pack(kernels, tb, k, n, b, 0, ldb, null), 0f, viaPacked, 1, ldc);
+                if (m > Gemm.SMALL_M) {
+                  for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                      int at = 1 + i * ldc + j;
+                      assertThat(Float.floatToRawIntBits(viaPacked[at])).as("prepacked %s at (%d, %d)", what, i, j)
+                          .isEqualTo(Float.floatToRawIntBits(onZeros[at]));
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   @Test
   void zeroDepthScalesByBetaOnly() {
     float[] c = {1, 2, 3, 4};
