@@ -6,6 +6,7 @@ import datetime
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 
@@ -118,7 +119,7 @@ WORKLOADS = {
 }
 
 
-def read_compare(path):
+def read_round(path):
     rows, extra = {}, []
     for line in open(path):
         f = line.split()
@@ -129,16 +130,31 @@ def read_compare(path):
     return rows, extra
 
 
+def read_compare(paths):
+    """One side's rounds (paths separated by commas): per workload, the median over the rounds and each round's value."""
+    rounds = [read_round(p) for p in paths.split(",")]
+    rows = {}
+    for key in rounds[0][0]:
+        values = [r[0][key][0] for r in rounds if key in r[0]]
+        rows[key] = (statistics.median(values), rounds[0][0][key][1], values)
+    return rows, rounds[0][1]
+
+
+def ratio_of(ours, theirs, unit):
+    """Above 1 means recurrent4j is faster: speeds ours / theirs, times (µs per step) theirs / ours."""
+    return None if not theirs else (theirs / ours if unit == "us/step" else ours / theirs)
+
+
 def compare_lines(java_out, torch_out):
-    """The issue's one line per workload and thread count; ratio above 1 means recurrent4j is faster."""
+    """The issue's one line per workload and thread count, from the medians over the rounds."""
     java, _ = read_compare(java_out)
     torch_rows, _ = read_compare(torch_out)
     out = []
     for key in sorted(java, key=lambda k: (list(WORKLOADS).index(k[0]), k[1])):
-        ours, unit = java[key]
-        theirs = torch_rows.get(key, (None, unit))[0]
-        ratio = None if not theirs else (theirs / ours if unit == "us/step" else ours / theirs)
-        out.append((key[0], key[1], ours, theirs, unit, ratio))
+        ours, unit, our_rounds = java[key]
+        theirs, _, their_rounds = torch_rows.get(key, (None, unit, []))
+        per_round = [ratio_of(o, t, unit) for o, t in zip(our_rounds, their_rounds)]
+        out.append((key[0], key[1], ours, theirs, unit, ratio_of(ours, theirs, unit), per_round))
     return out
 
 
@@ -149,21 +165,26 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
         "## Comparison with PyTorch (W1–W8)",
         "",
         f"Measured {datetime.date.today()} with `{command}` on {machine()}.",
-        "Both sides in the same run, one after the other, with the same float32 shapes and work; medians of 7",
-        "timed batches after warm-up (Java: `Bench`, PyTorch: `bench/timing.py`). Threads are set on both sides:",
+        f"Both sides in the same run with the same float32 shapes and work, alternating in {len(java_out.split(','))} "
+        "rounds (Java, then PyTorch,",
+        "each round on 1 and 2 threads), so that a burst of load from this shared machine's other tenants in one",
+        "round cannot decide a ratio. Each round takes the median of 7 timed batches after warm-up (Java: `Bench`,",
+        "PyTorch: `bench/timing.py`); the table gives the median over the rounds of each side, the ratio of those",
+        "medians, and each round's own ratio. Threads are set on both sides:",
         "`Parallel.setThreads` in Java; `torch.set_num_threads`, `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and",
         "`OMP_WAIT_POLICY=PASSIVE` for PyTorch, with OpenBLAS free to pick its best (AVX-512) kernels.",
         "A train step is forward, MSE on every output, backward and an Adam step. ratio = recurrent4j speed /",
         "PyTorch speed (for µs per step, PyTorch's time / ours): above 1 we are faster.",
         "",
-        "| id | workload | threads | recurrent4j | PyTorch | unit | ratio | target | met |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+        "| id | workload | threads | recurrent4j | PyTorch | unit | ratio | each round | target | met |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |",
     ]
-    for wid, threads, ours, theirs, unit, ratio in rows:
+    for wid, threads, ours, theirs, unit, ratio, per_round in rows:
         name, target = WORKLOADS[wid]
         met = "–" if ratio is None else ("yes" if ratio >= target else "no")
+        rounds = ", ".join("–" if r is None else f"{r:.2f}" for r in per_round)
         lines.append(f"| {wid} | {name} | {threads} | {ours:.1f} | {theirs if theirs else '–'} | {unit} | "
-                     f"{'–' if ratio is None else f'{ratio:.2f}'} | ≥ {target} | {met} |")
+                     f"{'–' if ratio is None else f'{ratio:.2f}'} | {rounds} | ≥ {target} | {met} |")
     mem = {}
     for line in java_extra:
         f = line.split()
@@ -217,7 +238,7 @@ def main():
     elif kind == "layers":
         title, section = "Recurrent layers", layers_section(*sys.argv[2:5])
     elif kind == "compare-lines":
-        for wid, threads, ours, theirs, unit, ratio in compare_lines(sys.argv[2], sys.argv[3]):
+        for wid, threads, ours, theirs, unit, ratio, _ in compare_lines(sys.argv[2], sys.argv[3]):
             print(f"{wid} threads={threads} recurrent4j={ours:.2f} pytorch={theirs} unit={unit} ratio="
                   + ("-" if ratio is None else f"{ratio:.2f}"))
         return
