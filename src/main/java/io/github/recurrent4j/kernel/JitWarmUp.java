@@ -54,6 +54,7 @@ final class JitWarmUp {
     float[] matrix = new float[kc * n];
     float[] gates = new float[4 * n];
     float[] state = new float[n];
+    double[] sums = new double[n];
     for (int call = 0; call < calls; call++) {
       k.microKernel(kc, ap, 0, bp, 0, 1f, c, 0, nr);
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
@@ -68,6 +69,7 @@ final class JitWarmUp {
       k.softmax(x, 0, z, 0, n);
       k.logSoftmax(x, 0, z, 0, n);
       k.lstmCellForward(0, n / 4, n / 4, true, gates, 0, state, z, 0, rows, matrix, y, 0);
+      k.addColumns(x, 0, n / 4, 4, n / 4, sums);
       k.lstmCellBackward(n / 4, true, gates, 0, x, y, 0, z, c, 0, matrix);
       k.gruCellBackward(n / 4, gates, gates, 0, x, 0, z, 0, matrix, rows);
     }

@@ -90,6 +90,12 @@ public interface Kernels {
   void gruCellBackward(int hs, float[] gates, float[] hh, int gOff, float[] hPrev, int sAt, float[] dh, int dhOff,
       float[] dGates, float[] dGatesHh);
 
+  /**
+   * {@code sums[j] += x[xOff + r·ldx + j]} for {@code j < cols}, over the rows {@code r < rows} in
+   * order, each addition in double: column sums of a float matrix (bias gradients).
+   */
+  void addColumns(float[] x, int xOff, int ldx, int rows, int cols, double[] sums);
+
   /** Softmax of one row of length {@code n}, max-subtracted so it never overflows. */
   void softmax(float[] x, int xOff, float[] y, int yOff, int n);
 

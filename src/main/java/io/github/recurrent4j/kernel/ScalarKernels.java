@@ -227,6 +227,21 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void addColumns(float[] x, int xOff, int ldx, int rows, int cols, double[] sums) {
+    addColumns(x, xOff, ldx, rows, 0, cols, sums);
+  }
+
+  /** {@link #addColumns} for the columns {@code [from, to)}, in the order the SIMD kernel repeats lane by lane. */
+  public static void addColumns(float[] x, int xOff, int ldx, int rows, int from, int to, double[] sums) {
+    for (int r = 0; r < rows; r++) {
+      int at = xOff + r * ldx;
+      for (int j = from; j < to; j++) {
+        sums[j] += x[at + j];
+      }
+    }
+  }
+
+  @Override
   public void softmax(float[] x, int xOff, float[] y, int yOff, int n) {
     float max = max(x, xOff, n);
     double sum = 0;

@@ -702,8 +702,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     columnSums(x, 0, cols, rows, cols, out, outOff, null);
   }
 
-  /** From this many elements columnSums splits its columns across threads. */
-  private static final int COLUMN_SUMS_PARALLEL = 1 << 16;
+  /** From this many elements columnSums splits its columns across threads (below, one thread is as fast). */
+  private static final int COLUMN_SUMS_PARALLEL = 1 << 20;
 
   /**
    * out[outOff + j] += Σ_rows x[xOff + row·ldx + j] for j < cols, summed in double; the same sums
@@ -732,12 +732,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     } else {
       Arrays.fill(sums, 0, cols, 0.0);
     }
-    for (int r = 0; r < rows; r++) {
-      int at = xOff + r * ldx + j0;
-      for (int j = 0; j < cols; j++) {
-        sums[j] += x[at + j];
-      }
-    }
+    Kernels.active().addColumns(x, xOff + j0, ldx, rows, cols, sums);
     for (int j = 0; j < cols; j++) {
       out[outOff + j0 + j] += (float) sums[j];
     }

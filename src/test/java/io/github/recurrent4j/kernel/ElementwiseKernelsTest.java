@@ -306,6 +306,36 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /** Column sums in double: SIMD and scalar to the bit, and both the plain row-order sums, on random shapes and offsets. */
+  @Test
+  void addColumnsAgreesAcrossKernelsAndWithTheRowOrderSums() {
+    Rng rng = new Rng(9);
+    Kernels[] both = {Kernels.simd(), Kernels.scalar()};
+    for (int trial = 0; trial < 40; trial++) {
+      int rows = rng.nextInt(40);
+      int cols = rng.nextInt(70);
+      int ldx = cols + rng.nextInt(4);
+      int xOff = rng.nextInt(5);
+      float[] x = random(rng, xOff + rows * ldx + 1, 3);
+      double[] start = new double[cols];
+      for (int j = 0; j < cols; j++) {
+        start[j] = rng.nextGaussian();
+      }
+      double[][] sums = {start.clone(), start.clone()};
+      for (int k = 0; k < 2; k++) {
+        both[k].addColumns(x, xOff, ldx, rows, cols, sums[k]);
+      }
+      assertThat(sums[0]).as("rows=%d cols=%d", rows, cols).containsExactly(sums[1]);
+      for (int j = 0; j < cols; j++) {
+        double expected = start[j];
+        for (int r = 0; r < rows; r++) {
+          expected += x[xOff + r * ldx + j];
+        }
+        assertThat(sums[1][j]).as("column %d", j).isEqualTo(expected);
+      }
+    }
+  }
+
   /** The GRU cell backward: SIMD and scalar to the bit, and both equal to the formulas in double. */
   @Test
   void gruCellBackwardAgreesAcrossKernelsAndWithTheFormulas() {

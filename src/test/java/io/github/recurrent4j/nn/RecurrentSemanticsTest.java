@@ -234,7 +234,7 @@ class RecurrentSemanticsTest {
     int before = Parallel.threads();
     Rng rng = new Rng(11);
     try {
-      for (int[] shape : new int[][] {{2048, 384}, {700, 130}, {5000, 33}, {3, 5}}) {
+      for (int[] shape : new int[][] {{2048, 384}, {700, 130}, {5000, 33}, {3, 5}, {9000, 130}}) {
         int rows = shape[0];
         int cols = shape[1];
         int ldx = cols + 3;

@@ -3,10 +3,12 @@ package io.github.recurrent4j.kernel.simd;
 import io.github.recurrent4j.kernel.FloatMath;
 import io.github.recurrent4j.kernel.Kernels;
 import io.github.recurrent4j.kernel.ScalarKernels;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -33,6 +35,10 @@ public final class VectorKernels implements Kernels {
   private static final int MR = 8;
   private static final int NR = 2 * L;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  /** Doubles per vector, and the float species of as many lanes, for sums in double. */
+  private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> SF_HALF =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(SD.length() * Float.SIZE));
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
   // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16): bit k of the lane index.
   private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
@@ -642,6 +648,21 @@ public final class VectorKernels implements Kernels {
     for (; i < n; i++) {
       dx[dxOff + i] = y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
     }
+  }
+
+  @Override
+  public void addColumns(float[] x, int xOff, int ldx, int rows, int cols, double[] sums) {
+    int dl = SD.length();
+    int vc = cols - cols % dl;
+    for (int r = 0; r < rows; r++) {
+      int at = xOff + r * ldx;
+      for (int j = 0; j < vc; j += dl) {
+        DoubleVector v = (DoubleVector) FloatVector.fromArray(SF_HALF, x, at + j)
+            .convertShape(VectorOperators.F2D, SD, 0);
+        DoubleVector.fromArray(SD, sums, j).add(v).intoArray(sums, j);
+      }
+    }
+    ScalarKernels.addColumns(x, xOff, ldx, rows, vc, cols, sums);
   }
 
   @Override
