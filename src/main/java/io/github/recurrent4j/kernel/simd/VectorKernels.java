@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,10 +34,12 @@ public final class VectorKernels implements Kernels {
   private static final int MR = 8;
   private static final int NR = 2 * L;
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-  /** Doubles per vector, and the float species of as many lanes, for sums in double. */
+  /**
+   * Doubles of the same vector size, for sums in double: a float vector converts into two of them.
+   * (Not a float species of half the size: a second FloatVector shape in the JVM made C2 give up
+   * intrinsifying the other kernels, which then boxed every vector.)
+   */
   private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Float> SF_HALF =
-      VectorSpecies.of(float.class, VectorShape.forBitSize(SD.length() * Float.SIZE));
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
   // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16): bit k of the lane index.
   private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
@@ -652,14 +653,16 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void addColumns(float[] x, int xOff, int ldx, int rows, int cols, double[] sums) {
-    int dl = SD.length();
-    int vc = cols - cols % dl;
+    int dl = SD.length(); // L / 2
+    int vc = cols - cols % L;
     for (int r = 0; r < rows; r++) {
       int at = xOff + r * ldx;
-      for (int j = 0; j < vc; j += dl) {
-        DoubleVector v = (DoubleVector) FloatVector.fromArray(SF_HALF, x, at + j)
-            .convertShape(VectorOperators.F2D, SD, 0);
-        DoubleVector.fromArray(SD, sums, j).add(v).intoArray(sums, j);
+      for (int j = 0; j < vc; j += L) {
+        FloatVector v = FloatVector.fromArray(S, x, at + j);
+        DoubleVector low = (DoubleVector) v.convertShape(VectorOperators.F2D, SD, 0);
+        DoubleVector high = (DoubleVector) v.convertShape(VectorOperators.F2D, SD, 1);
+        DoubleVector.fromArray(SD, sums, j).add(low).intoArray(sums, j);
+        DoubleVector.fromArray(SD, sums, j + dl).add(high).intoArray(sums, j + dl);
       }
     }
     ScalarKernels.addColumns(x, xOff, ldx, rows, vc, cols, sums);
