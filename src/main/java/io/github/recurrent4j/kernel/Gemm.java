@@ -113,19 +113,10 @@ public final class Gemm {
   public static void gemm(Kernels kernels, boolean transA, boolean transB, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     checkArguments(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-    if (m == 0 || n == 0) {
+    if (!applyBeta(m, n, k, alpha, beta, c, cOff, ldc)) {
       return;
     }
-    if (k == 0 || alpha == 0f) {
-      scale(m, n, beta, c, cOff, ldc);
-      return;
-    }
-    // beta 0: each tile of C is cleared just before its first block is added (C + A·B on zeros),
-    // while it is in cache, instead of in a pass of its own over all of C
     boolean zero = beta == 0f;
-    if (!zero) {
-      scale(m, n, beta, c, cOff, ldc);
-    }
     if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && (long) m * STREAM_B_MIN_COLUMNS_PER_ROW <= n) {
       streamedB(kernels, transA, m, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
       return;
@@ -427,8 +418,8 @@ public final class Gemm {
   /**
    * {@code C = alpha·A·op(B) + beta·C} with op(B) packed by {@link #pack}, on the kernels it was
    * packed for: A untransposed {@code [m, k]}. For more than {@value #SMALL_M} rows it gives the bits
-   * of the plain call; it
-   * packs only A, allocates nothing and splits columns across threads as the plain call does.
+   * of the plain call; it packs only A, allocates nothing and splits columns across threads as the
+   * plain call does.
    */
   public static void gemm(int m, float alpha, float[] a, int aOff, int lda, PackedB b, float beta, float[] c,
       int cOff, int ldc) {
@@ -438,17 +429,10 @@ public final class Gemm {
     int n = b.n;
     int k = b.k;
     checkArguments(false, false, m, n, k, a, aOff, lda, b.data, 0, Math.max(1, n), c, cOff, ldc);
-    if (m == 0 || n == 0) {
-      return;
-    }
-    if (k == 0 || alpha == 0f) {
-      scale(m, n, beta, c, cOff, ldc);
+    if (!applyBeta(m, n, k, alpha, beta, c, cOff, ldc)) {
       return;
     }
     boolean zero = beta == 0f;
-    if (!zero) {
-      scale(m, n, beta, c, cOff, ldc);
-    }
     int nr = b.kernels.nr();
     int panels = (n + nr - 1) / nr;
     int tasks = (long) m * n * k < PREPACKED_PARALLEL_THRESHOLD ? 1 : Math.min(Parallel.tasksAvailable(), panels);
@@ -544,6 +528,23 @@ public final class Gemm {
         }
       }
     }
+  }
+
+  /**
+   * Applies beta to C ahead of the product and says whether there is a product to add. With none
+   * (an empty C, k = 0 or alpha = 0) C becomes beta·C here. With one, beta 0 does nothing here:
+   * each tile of C is cleared just before its first block is added (C + A·B on zeros), while it
+   * is in cache, instead of in a pass of its own over all of C.
+   */
+  private static boolean applyBeta(int m, int n, int k, float alpha, float beta, float[] c, int cOff, int ldc) {
+    if (m == 0 || n == 0) {
+      return false;
+    }
+    boolean product = k > 0 && alpha != 0f;
+    if (!product || beta != 0f) {
+      scale(m, n, beta, c, cOff, ldc);
+    }
+    return product;
   }
 
   private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {

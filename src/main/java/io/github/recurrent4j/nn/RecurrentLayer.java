@@ -330,7 +330,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    */
   @Override
   public Tensor forward(Tensor x, int[] lengths, RnnState initial) {
-    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial, null));
+    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial, null, false));
   }
 
   /**
@@ -340,20 +340,20 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    * its output. {@code out} must not share its array with {@code x}, which backward still reads.
    */
   public Tensor forward(Tensor x, int[] lengths, RnnState initial, Tensor out) {
-    return guard.call(this, "forward", () -> {
-      checkInput(x);
-      checkInto(out, "out", x.dim(0), x.dim(1), outputSize);
-      if (out.data() == x.data()) {
-        throw new IllegalArgumentException(this + ": out must not share its array with the input x");
-      }
-      return trainingForward(x, lengths, initial, out);
-    });
+    return guard.call(this, "forward", () -> trainingForward(x, lengths, initial, out, true));
   }
 
-  private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial, Tensor out) {
+  /** The training forward: into {@code out} (checked here) when {@code into}, else into the Run's own array. */
+  private Tensor trainingForward(Tensor x, int[] lengths, RnnState initial, Tensor out, boolean into) {
     checkInput(x);
     int b = x.dim(0);
     int t = x.dim(1);
+    if (into) {
+      checkInto(out, "out", b, t, outputSize);
+      if (out.data() == x.data()) {
+        throw new IllegalArgumentException(this + ": out must not share its array with the input x");
+      }
+    }
     int[] lens = checkLengths(lengths, b, t);
     checkState(initial, b, "initial state");
     if (last == null || last.batch != b || last.steps != t) {
