@@ -60,6 +60,7 @@ final class JitWarmUp {
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
+      k.product(5, n - 1, 4, 1f, x, 0, 4, 1, matrix, 0, n, bp, 0, n);
       k.sigmoid(x, 0, y, 0, n);
       k.tanh(x, 0, z, 0, n);
       k.relu(x, 0, z, 0, n);

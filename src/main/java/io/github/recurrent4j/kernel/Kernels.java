@@ -40,6 +40,18 @@ public interface Kernels {
   /** {@code c[j] += alpha * Σ_p a[p] * b[j*ldb + p]} for {@code j < n}: dot products of a row with rows. */
   void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);
 
+  /**
+   * A small product that overwrites C: {@code c[i, j] = alpha * Σ_p a[i, p] * b[p, j]} for
+   * {@code i < m}, {@code j < n}, with {@code a[i, p] = a[aOff + i*aRow + p*aDepth]} (so A may be read
+   * transposed, with {@code aRow = 1}), {@code b[p, j] = b[bOff + p*ldb + j]} and
+   * {@code c[i, j] = c[cOff + i*ldc + j]}. Each sum starts at 0 and takes its terms in order of p by
+   * fused multiply-adds, then is multiplied by alpha, so every implementation gives the same bits.
+   * For the products of attention's heads (64×64×32, say), too small for {@link Gemm}'s packing to
+   * pay. C must not overlap A or B.
+   */
+  void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
+      int ldb, float[] c, int cOff, int ldc);
+
   /** {@code y = 1 / (1 + exp(-x))}. */
   void sigmoid(float[] x, int xOff, float[] y, int yOff, int n);
 

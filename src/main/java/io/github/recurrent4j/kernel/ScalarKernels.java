@@ -90,6 +90,26 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
+      int ldb, float[] c, int cOff, int ldc) {
+    product(m, 0, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** {@link #product} for the columns {@code [from, to)}, in the order the SIMD kernel repeats lane by lane. */
+  public static void product(int m, int from, int to, int k, float alpha, float[] a, int aOff, int aRow, int aDepth,
+      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    for (int i = 0; i < m; i++) {
+      for (int j = from; j < to; j++) {
+        float sum = 0f;
+        for (int p = 0; p < k; p++) {
+          sum = Math.fma(a[aOff + i * aRow + p * aDepth], b[bOff + p * ldb + j], sum);
+        }
+        c[cOff + i * ldc + j] = alpha * sum;
+      }
+    }
+  }
+
+  @Override
   public void sigmoid(float[] x, int xOff, float[] y, int yOff, int n) {
     for (int i = 0; i < n; i++) {
       y[yOff + i] = FloatMath.sigmoid(x[xOff + i]);

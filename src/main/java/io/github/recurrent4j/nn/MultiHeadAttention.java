@@ -56,6 +56,7 @@ public final class MultiHeadAttention implements Layer {
   private float[] dk; // cross-attention: dK (B, Tk, E); self: null (in dProjected)
   private float[] dv; // cross-attention: dV
   private float[][] dWeights = new float[0][]; // one (Tq, Tk) per task
+  private float[][] transposed = new float[0][]; // one (d, Tk) per task: K_hᵀ forward, V_hᵀ backward
   private final TrainingGuard guard = new TrainingGuard();
 
   public MultiHeadAttention(int embedDim, int numHeads) {
@@ -144,11 +145,13 @@ public final class MultiHeadAttention implements Layer {
     float scale = (float) (1 / Math.sqrt(headDim));
     Kernels kernels = Kernels.active();
     forEachRow(b, (row, task) -> {
+      float[] kt = transposed[task] = reuse(transposed[task], headDim * tk);
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
         // scores = Q_h K_hᵀ / sqrt(d)
-        Gemm.gemm(false, true, tq, tk, headDim, scale, q, qOff + row * tq * ld + h * headDim, ld, k,
-            kOff + row * tk * ld + h * headDim, ld, 0f, weights, wOff, tk);
+        transpose(k, kOff + row * tk * ld + h * headDim, ld, tk, kt);
+        kernels.product(tq, tk, headDim, scale, q, qOff + row * tq * ld + h * headDim, ld, 1, kt, 0, tk, weights,
+            wOff, tk);
         for (int i = 0; i < tq; i++) {
           int valid = i >= ql[row] ? 0 : causal ? Math.min(kl[row], i + 1) : kl[row];
           if (valid > 0) {
@@ -157,8 +160,8 @@ public final class MultiHeadAttention implements Layer {
           Arrays.fill(weights, wOff + i * tk + valid, wOff + (i + 1) * tk, 0f);
         }
         // context_h = weights V_h
-        Gemm.gemm(false, false, tq, headDim, tk, 1f, weights, wOff, tk, v, vOff + row * tk * ld + h * headDim, ld, 0f,
-            context, row * tq * e + h * headDim, e);
+        kernels.product(tq, headDim, tk, 1f, weights, wOff, tk, 1, v, vOff + row * tk * ld + h * headDim, ld, context,
+            row * tq * e + h * headDim, e);
       }
     });
     Tensor out = Tensor.zeros(b, tq, e);
@@ -195,12 +198,22 @@ public final class MultiHeadAttention implements Layer {
     int tasks = Math.max(1, Math.min(Parallel.tasksAvailable(), rows));
     if (dWeights.length < tasks) {
       dWeights = Arrays.copyOf(dWeights, tasks);
+      transposed = Arrays.copyOf(transposed, tasks);
     }
     Parallel.run(tasks, task -> {
       for (int row = rows * task / tasks; row < rows * (task + 1) / tasks; row++) {
         work.run(row, task);
       }
     });
+  }
+
+  /** {@code out[p, j] = x[off + j*ld + p]} for the head's {@code headDim} columns p and {@code rows} rows j. */
+  private void transpose(float[] x, int off, int ld, int rows, float[] out) {
+    for (int p = 0; p < headDim; p++) {
+      for (int j = 0; j < rows; j++) {
+        out[p * rows + j] = x[off + j * ld + p];
+      }
+    }
   }
 
   /**
@@ -300,6 +313,7 @@ public final class MultiHeadAttention implements Layer {
     Kernels kernels = Kernels.active();
     forEachRow(b, (row, task) -> {
       float[] dW = dWeights[task] = reuse(dWeights[task], tq * tk);
+      float[] vt = transposed[task] = reuse(transposed[task], headDim * tk);
       float[] dot = new float[1]; // Σ_j dWeights ⊙ weights of one query row
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
@@ -308,8 +322,9 @@ public final class MultiHeadAttention implements Layer {
         int kAt = kOff + row * tk * ld + h * headDim;
         int vAt = vOff + row * tk * ld + h * headDim;
         // context_h = weights V_h: dWeights = dContext_h V_hᵀ, dV_h = weightsᵀ dContext_h
-        Gemm.gemm(false, true, tq, tk, headDim, 1f, dContext, cOff, e, v, vAt, ld, 0f, dW, 0, tk);
-        Gemm.gemm(true, false, tk, headDim, tq, 1f, weights, wOff, tk, dContext, cOff, e, 0f, dV, vAt, ld);
+        transpose(v, vAt, ld, tk, vt);
+        kernels.product(tq, tk, headDim, 1f, dContext, cOff, e, 1, vt, 0, tk, dW, 0, tk);
+        kernels.product(tk, headDim, tq, 1f, weights, wOff, 1, tk, dContext, cOff, e, dV, vAt, ld);
         // softmax: dScores = w ⊙ (dWeights - Σ dWeights ⊙ w); masked keys have w = 0, so they get 0
         for (int i = 0; i < tq; i++) {
           dot[0] = 0f;
@@ -320,8 +335,8 @@ public final class MultiHeadAttention implements Layer {
           }
         }
         // scores = Q_h K_hᵀ · scale
-        Gemm.gemm(false, false, tq, headDim, tk, scale, dW, 0, tk, k, kAt, ld, 0f, dq, qAt, ld);
-        Gemm.gemm(true, false, tk, headDim, tq, scale, dW, 0, tk, q, qAt, ld, 0f, dK, kAt, ld);
+        kernels.product(tq, headDim, tk, scale, dW, 0, tk, 1, k, kAt, ld, dq, qAt, ld);
+        kernels.product(tk, headDim, tq, scale, dW, 0, 1, tk, q, qAt, ld, dK, kAt, ld);
       }
     });
   }

@@ -359,4 +359,43 @@ class GemmTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Gemm: B stored as [3, 4] with offset 0 and leading dimension 4 needs 12 elements but the array has 11");
   }
+
+  /**
+   * The small product of attention's heads: A read by rows or transposed, with offsets and padded
+   * strides, every shape class of the SIMD kernel (rows in fours and alone, columns in pairs of
+   * vectors, single vectors and a scalar tail). SIMD gives the scalar kernel's bits, the scalar one
+   * is the naive product in double (which also holds every element of C outside the product unchanged).
+   */
+  @Test
+  void productAgreesAcrossKernelsToTheBitAndWithTheNaiveProduct() {
+    Rng rng = new Rng(21);
+    for (int trial = 0; trial < 200; trial++) {
+      int m = rng.nextInt(14);
+      int n = trial < 10 ? 64 : rng.nextInt(70);
+      int k = rng.nextInt(40);
+      boolean transposedA = trial % 2 == 1;
+      int aOff = rng.nextInt(4);
+      int lda = (transposedA ? m : k) + rng.nextInt(3);
+      int aRow = transposedA ? 1 : lda;
+      int aDepth = transposedA ? lda : 1;
+      int bOff = rng.nextInt(4);
+      int ldb = n + rng.nextInt(3);
+      int cOff = rng.nextInt(4);
+      int ldc = n + rng.nextInt(3);
+      float alpha = trial % 3 == 0 ? 1f : (float) rng.nextDouble(-2, 2);
+      float[] a = random(rng, aOff + lda * (transposedA ? k : m) + 1);
+      float[] b = random(rng, bOff + ldb * k + 1);
+      float[] cIn = random(rng, cOff + ldc * m + 1);
+      float[] scalar = cIn.clone();
+      Kernels.scalar().product(m, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, scalar, cOff, ldc);
+      float[] expected = naive(transposedA, false, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, cIn, cOff, ldc);
+      String what = "m=" + m + " n=" + n + " k=" + k + " transposedA=" + transposedA;
+      assertClose("scalar product " + what, scalar, expected, 1e-5, 1e-5);
+      if (Kernels.simd() != null) {
+        float[] simd = cIn.clone();
+        Kernels.simd().product(m, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, simd, cOff, ldc);
+        assertThat(simd).as("simd product, %s", what).containsExactly(scalar);
+      }
+    }
+  }
 }

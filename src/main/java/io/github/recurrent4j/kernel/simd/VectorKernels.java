@@ -252,6 +252,101 @@ public final class VectorKernels implements Kernels {
     c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
   }
 
+  /*
+   * product: four rows at a time by two vectors of columns (eight accumulators), then by one; the
+   * last rows one at a time. The columns past the last whole vector go to the scalar twin, which
+   * forms them with the same operations.
+   */
+  @Override
+  public void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
+      int ldb, float[] c, int cOff, int ldc) {
+    int nv = n - n % L;
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      int j = 0;
+      for (; j + 2 * L <= nv; j += 2 * L) {
+        product4x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+      }
+      if (j < nv) {
+        product4x1(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+      }
+    }
+    for (; i < m; i++) {
+      for (int j = 0; j < nv; j += L) {
+        FloatVector sum = FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+          sum = FloatVector.broadcast(S, a[aOff + i * aRow + p * aDepth]).fma(FloatVector.fromArray(S, b,
+              bOff + p * ldb + j), sum);
+        }
+        sum.mul(alpha).intoArray(c, cOff + i * ldc + j);
+      }
+    }
+    ScalarKernels.product(m, nv, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** Four rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
+  private static void product4x2(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
+      int ldb, float[] c, int cAt, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    int a1 = a0 + aRow;
+    int a2 = a1 + aRow;
+    int a3 = a2 + aRow;
+    for (int p = 0, pa = 0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, pb);
+      FloatVector b1 = FloatVector.fromArray(S, b, pb + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + pa]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + pa]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + pa]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[a3 + pa]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+    }
+    c00.mul(alpha).intoArray(c, cAt);
+    c01.mul(alpha).intoArray(c, cAt + L);
+    c10.mul(alpha).intoArray(c, cAt + ldc);
+    c11.mul(alpha).intoArray(c, cAt + ldc + L);
+    c20.mul(alpha).intoArray(c, cAt + 2 * ldc);
+    c21.mul(alpha).intoArray(c, cAt + 2 * ldc + L);
+    c30.mul(alpha).intoArray(c, cAt + 3 * ldc);
+    c31.mul(alpha).intoArray(c, cAt + 3 * ldc + L);
+  }
+
+  /** Four rows of {@link #product} from {@code a0}, one vector of columns from {@code bAt} and {@code cAt}. */
+  private static void product4x1(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
+      int ldb, float[] c, int cAt, int ldc) {
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector c1 = c0;
+    FloatVector c2 = c0;
+    FloatVector c3 = c0;
+    int a1 = a0 + aRow;
+    int a2 = a1 + aRow;
+    int a3 = a2 + aRow;
+    for (int p = 0, pa = 0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, pb);
+      c0 = FloatVector.broadcast(S, a[a0 + pa]).fma(b0, c0);
+      c1 = FloatVector.broadcast(S, a[a1 + pa]).fma(b0, c1);
+      c2 = FloatVector.broadcast(S, a[a2 + pa]).fma(b0, c2);
+      c3 = FloatVector.broadcast(S, a[a3 + pa]).fma(b0, c3);
+    }
+    c0.mul(alpha).intoArray(c, cAt);
+    c1.mul(alpha).intoArray(c, cAt + ldc);
+    c2.mul(alpha).intoArray(c, cAt + 2 * ldc);
+    c3.mul(alpha).intoArray(c, cAt + 3 * ldc);
+  }
+
   @Override
   public void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
       int cOff) {
