@@ -111,6 +111,12 @@ public interface Kernels {
   /** Softmax of one row of length {@code n}, max-subtracted so it never overflows. */
   void softmax(float[] x, int xOff, float[] y, int yOff, int n);
 
+  /**
+   * From the softmax's output: {@code dx = y ⊙ (dy - Σ_j dy_j y_j)}, the gradient of its input (dx
+   * may alias dy). The sum's rounding differs between implementations.
+   */
+  void softmaxBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
   /** Log-softmax of one row: {@code y = (x - max) - log(Σ exp(x - max))}. */
   void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n);
 

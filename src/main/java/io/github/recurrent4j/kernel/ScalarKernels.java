@@ -277,6 +277,17 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void softmaxBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    double dot = 0;
+    for (int i = 0; i < n; i++) {
+      dot += (double) dy[dyOff + i] * y[yOff + i];
+    }
+    for (int i = 0; i < n; i++) {
+      dx[dxOff + i] = y[yOff + i] * (float) (dy[dyOff + i] - dot);
+    }
+  }
+
+  @Override
   public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
     float max = max(x, xOff, n);
     double sum = 0;

@@ -298,13 +298,9 @@ public final class Attention implements Module {
       // softmax: dS = α ⊙ (dα - Σ dα ⊙ α); masked keys get exactly 0
       for (int r = 0; r < b * tq; r++) {
         int n = lengths[r / tq];
-        double dot = 0;
-        for (int j = 0; j < n; j++) {
-          dot += (double) dScores[r * tk + j] * weights[r * tk + j];
-        }
-        for (int j = 0; j < n; j++) {
-          dScores[r * tk + j] = weights[r * tk + j] * (float) (dScores[r * tk + j] - dot);
-        }
+        // the scalar kernel: its sum in double keeps this layer's training runs as they were; MultiHeadAttention,
+        // with many more rows, uses the active kernel's
+        Kernels.scalar().softmaxBackward(weights, r * tk, dScores, r * tk, dScores, r * tk, n);
         Arrays.fill(dScores, r * tk + n, (r + 1) * tk, 0f); // whatever the padded keys hold
       }
       float[] q = query.data();

@@ -288,16 +288,7 @@ public final class JordanRnn implements StatefulSequenceLayer {
       case IDENTITY -> System.arraycopy(dOut, 0, dPre, preAt, o);
       case TANH -> Kernels.active().tanhBackward(out, at, dOut, 0, dPre, preAt, o);
       case SIGMOID -> Kernels.active().sigmoidBackward(out, at, dOut, 0, dPre, preAt, o);
-      case SOFTMAX -> {
-        // dPre = y ⊙ (dOut - Σ dOut ⊙ y)
-        double dot = 0;
-        for (int j = 0; j < o; j++) {
-          dot += (double) dOut[j] * out[at + j];
-        }
-        for (int j = 0; j < o; j++) {
-          dPre[preAt + j] = out[at + j] * (float) (dOut[j] - dot);
-        }
-      }
+      case SOFTMAX -> Kernels.scalar().softmaxBackward(out, at, dOut, 0, dPre, preAt, o); // in double, as Attention
     }
   }
 

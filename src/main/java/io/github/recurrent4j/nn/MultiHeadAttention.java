@@ -314,7 +314,6 @@ public final class MultiHeadAttention implements Layer {
     forEachRow(b, (row, task) -> {
       float[] dW = dWeights[task] = reuse(dWeights[task], tq * tk);
       float[] vt = transposed[task] = reuse(transposed[task], headDim * tk);
-      float[] dot = new float[1]; // Σ_j dWeights ⊙ weights of one query row
       for (int h = 0; h < heads; h++) {
         int wOff = ((row * heads + h) * tq) * tk;
         int cOff = row * tq * e + h * headDim;
@@ -327,12 +326,7 @@ public final class MultiHeadAttention implements Layer {
         kernels.product(tk, headDim, tq, 1f, weights, wOff, 1, tk, dContext, cOff, e, dV, vAt, ld);
         // softmax: dScores = w ⊙ (dWeights - Σ dWeights ⊙ w); masked keys have w = 0, so they get 0
         for (int i = 0; i < tq; i++) {
-          dot[0] = 0f;
-          kernels.rowDotRows(tk, 1, 1f, dW, i * tk, weights, wOff + i * tk, tk, dot, 0);
-          float d = dot[0];
-          for (int j = 0; j < tk; j++) {
-            dW[i * tk + j] = weights[wOff + i * tk + j] * (dW[i * tk + j] - d);
-          }
+          kernels.softmaxBackward(weights, wOff + i * tk, dW, i * tk, dW, i * tk, tk);
         }
         // scores = Q_h K_hᵀ · scale
         kernels.product(tq, headDim, tk, scale, dW, 0, tk, 1, k, kAt, ld, dq, qAt, ld);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.testing.KernelsUnderTest;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -138,6 +139,35 @@ class ElementwiseKernelsTest {
         assertClose(k.name() + " softmax n=" + n + " scale=" + scale, p, expP, 1e-7, 1e-5);
         assertClose(k.name() + " logSoftmax n=" + n + " scale=" + scale, logp, expLogP, 1e-5, 1e-6);
       }
+    }
+  }
+
+  /**
+   * The softmax's backward against its formula in double, on softmax outputs of every length class
+   * (vector chunks and a tail), with offsets, written in place over dy and to its own array.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void softmaxBackwardIsTheGradientThroughTheSoftmax(Kernels k) {
+    Rng rng = new Rng(5);
+    for (int n : LENGTHS) {
+      float[] y = new float[n + 2];
+      k.softmax(random(rng, n, 3), 0, y, 2, n);
+      float[] dy = random(rng, n + 1, 2);
+      double dot = 0;
+      for (int i = 0; i < n; i++) {
+        dot += (double) dy[1 + i] * y[2 + i];
+      }
+      float[] expected = new float[n + 3];
+      for (int i = 0; i < n; i++) {
+        expected[3 + i] = (float) (y[2 + i] * (dy[1 + i] - dot));
+      }
+      float[] dx = new float[n + 3];
+      k.softmaxBackward(y, 2, dy, 1, dx, 3, n);
+      assertClose(k.name() + " softmax' n=" + n, dx, expected, 1e-7, 1e-5);
+      k.softmaxBackward(y, 2, dy, 1, dy, 1, n);
+      assertThat(Arrays.copyOfRange(dy, 1, n + 1)).as("in place, n=%d", n).containsExactly(
+          Arrays.copyOfRange(dx, 3, n + 3));
     }
   }
 

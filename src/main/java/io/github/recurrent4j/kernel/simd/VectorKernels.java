@@ -41,7 +41,7 @@ public final class VectorKernels implements Kernels {
    */
   private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
-  // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16): bit k of the lane index.
+  // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16), and treeSum's swaps: bit k of the lane index.
   private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
   private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xCCCCL);
   private static final VectorMask<Float> BIT2 = VectorMask.fromLong(S, 0xF0F0L);
@@ -778,6 +778,52 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
+  public void softmaxBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      acc = FloatVector.fromArray(S, dy, dyOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc);
+    }
+    float dot = treeSum(acc);
+    for (; i < n; i++) {
+      dot = Math.fma(dy[dyOff + i], y[yOff + i], dot);
+    }
+    for (i = 0; i + L <= n; i += L) {
+      FloatVector.fromArray(S, dy, dyOff + i).sub(dot).mul(FloatVector.fromArray(S, y, yOff + i))
+          .intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      dx[dxOff + i] = (dy[dyOff + i] - dot) * y[yOff + i];
+    }
+  }
+
+  /**
+   * The lanes of {@code v} added up by a fixed tree of lane swaps (lane l plus lane l^8, then l^4, l^2,
+   * l^1): the same additions compiled or interpreted, and a few steps where adding the lanes in
+   * order takes L.
+   */
+  private static float treeSum(FloatVector v) {
+    if (L > 16) { // the swaps cover 16 lanes
+      float[] lanes = LANES.get();
+      v.intoArray(lanes, 0);
+      return laneSum(lanes, 0);
+    }
+    if (L == 16) {
+      v = v.add(v.rearrange(SWAP3));
+    }
+    if (L >= 8) {
+      v = v.add(v.rearrange(SWAP2));
+    }
+    if (L >= 4) {
+      v = v.add(v.rearrange(SWAP1));
+    }
+    if (L >= 2) {
+      v = v.add(v.rearrange(SWAP0));
+    }
+    return v.lane(0);
+  }
+
+  @Override
   public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
     float max = max(x, xOff, n);
     float logSum = (float) Math.log(expSum(x, xOff, n, max));
@@ -814,9 +860,7 @@ public final class VectorKernels implements Kernels {
       expChunk(x, xOff + i, false, 1f, -max, y, yOff + i);
       acc = acc.add(FloatVector.fromArray(S, y, yOff + i));
     }
-    float[] lanes = LANES.get();
-    acc.intoArray(lanes, 0);
-    double sum = sumInOrder(lanes);
+    double sum = treeSum(acc);
     for (; i < n; i++) {
       float e = FloatMath.exp(x[xOff + i] - max);
       y[yOff + i] = e;
