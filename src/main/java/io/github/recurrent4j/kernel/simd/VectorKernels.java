@@ -262,6 +262,17 @@ public final class VectorKernels implements Kernels {
       int ldb, float[] c, int cOff, int ldc) {
     int nv = n - n % L;
     int i = 0;
+    for (; i + 8 <= m && nv >= 2 * L; i += 8) {
+      int j = 0;
+      for (; j + 2 * L <= nv; j += 2 * L) {
+        product8x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+      }
+      if (j < nv) {
+        product4x1(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        product4x1(k, alpha, a, aOff + (i + 4) * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + (i + 4) * ldc + j,
+            ldc);
+      }
+    }
     for (; i + 4 <= m; i += 4) {
       int j = 0;
       for (; j + 2 * L <= nv; j += 2 * L) {
@@ -282,6 +293,86 @@ public final class VectorKernels implements Kernels {
       }
     }
     ScalarKernels.product(m, nv, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, c, cOff, ldc);
+  }
+
+  /** Eight rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
+  private static void product8x2(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
+      int ldb, float[] c, int cAt, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
+    int a1 = a0 + aRow;
+    int a2 = a1 + aRow;
+    int a3 = a2 + aRow;
+    int a4 = a3 + aRow;
+    int a5 = a4 + aRow;
+    int a6 = a5 + aRow;
+    int a7 = a6 + aRow;
+    for (int p = 0, pa = 0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, pb);
+      FloatVector b1 = FloatVector.fromArray(S, b, pb + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + pa]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + pa]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + pa]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[a3 + pa]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(S, a[a4 + pa]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(S, a[a5 + pa]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(S, a[a6 + pa]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(S, a[a7 + pa]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
+    }
+    int r = cAt;
+    c00.mul(alpha).intoArray(c, r);
+    c01.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c10.mul(alpha).intoArray(c, r);
+    c11.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c20.mul(alpha).intoArray(c, r);
+    c21.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c30.mul(alpha).intoArray(c, r);
+    c31.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c40.mul(alpha).intoArray(c, r);
+    c41.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c50.mul(alpha).intoArray(c, r);
+    c51.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c60.mul(alpha).intoArray(c, r);
+    c61.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c70.mul(alpha).intoArray(c, r);
+    c71.mul(alpha).intoArray(c, r + L);
   }
 
   /** Four rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
