@@ -13,16 +13,23 @@ import java.util.function.IntConsumer;
  * Kernels split output rows or columns, so threads never share writes, and choose split points
  * that do not change any element's arithmetic: results are bit-identical for every thread count.
  *
- * <p>Workers are daemon threads that spin for a few microseconds after a job before they park, so
- * the many small products of a recurrent time loop do not pay a thread wake-up each. The calling
- * thread takes tasks too. A call made from inside a task runs sequentially.
+ * <p>Workers are daemon threads that spin for a while after a job before they park (500 µs, or the
+ * system property {@code recurrent4j.spinMicros}), so that the many small products of a recurrent
+ * time loop, and the jobs of a layer separated by short serial steps, do not pay a thread wake-up
+ * each. The calling thread takes tasks too. A call made from inside a task runs sequentially.
  *
  * <p>The thread count defaults to the number of available processors, or to the system property
  * {@code recurrent4j.threads}.
  */
 public final class Parallel {
   private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
-  private static final long SPIN_NANOS = 50_000;
+  /**
+   * How long a worker spins after a job. A woken worker comes 10-100 µs late on the shared machine
+   * of BENCHMARKS.md, and the caller then runs its share too; with 50 µs the worker parked in the
+   * serial steps of an attention layer (a bias copy, column sums), and a 2-thread W7 step took 6-8%
+   * longer than with 500 µs (5 alternating runs, and 2 of CompareBenchmark --quick).
+   */
+  private static final long SPIN_NANOS = 1000 * Math.max(0, Long.getLong("recurrent4j.spinMicros", 500));
   private static final long STEAL_NANOS = 20_000;
   private static int threads = initialThreads();
   private static Pool pool;
