@@ -718,7 +718,10 @@ public final class VectorKernels implements Kernels {
     if (abs) {
       v = v.abs();
     }
-    FloatVector xc = v.mul(scale).add(shift).max(EXP_LOW).min(EXP_HIGH);
+    // FloatMath.exp's clamp. Compare and blend, not max and min, whose Java semantics (NaN, -0)
+    // cost extra steps here; a NaN fails both comparisons and stays NaN, as in FloatMath.
+    FloatVector xs = v.mul(scale).add(shift);
+    FloatVector xc = xs.blend(EXP_LOW, xs.lt(EXP_LOW)).blend(EXP_HIGH, xs.compare(VectorOperators.GT, EXP_HIGH));
     FloatVector shifted = xc.mul(LOG2E).add(ROUNDER);
     FloatVector nf = shifted.sub(ROUNDER);
     FloatVector r = nf.fma(NEG_LN2_HI, xc);
