@@ -295,6 +295,12 @@ public final class VectorKernels implements Kernels {
     ScalarKernels.product(m, nv, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, c, cOff, ldc);
   }
 
+  /*
+   * product8x2 has microKernelRows' sixteen accumulators and loop, but reads A with a depth stride
+   * (a transposed A), B by rows at any stride (unpacked) and overwrites C. Folding those into
+   * microKernelRows would give the GEMM's innermost loop a variable stride and an extra branch; as
+   * with microKernel and microKernelRows, the hot loop is kept twice instead.
+   */
   /** Eight rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
   private static void product8x2(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
       int ldb, float[] c, int cAt, int ldc) {
