@@ -41,7 +41,8 @@ public final class VectorKernels implements Kernels {
    */
   private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
-  // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16), and treeSum's swaps: bit k of the lane index.
+  // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16), and treeSum's swaps:
+  // bit k of the lane index.
   private static final VectorMask<Float> BIT0 = VectorMask.fromLong(S, 0xAAAAL);
   private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xCCCCL);
   private static final VectorMask<Float> BIT2 = VectorMask.fromLong(S, 0xF0F0L);
@@ -253,9 +254,9 @@ public final class VectorKernels implements Kernels {
   }
 
   /*
-   * product: four rows at a time by two vectors of columns (eight accumulators), then by one; the
-   * last rows one at a time. The columns past the last whole vector go to the scalar twin, which
-   * forms them with the same operations.
+   * product: eight rows at a time by two vectors of columns (sixteen accumulators), then four rows
+   * by two vectors or by one, the last rows one at a time. The columns past the last whole vector go
+   * to the scalar twin, which forms them with the same operations.
    */
   @Override
   public void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
