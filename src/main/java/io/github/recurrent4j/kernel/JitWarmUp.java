@@ -55,12 +55,13 @@ final class JitWarmUp {
     float[] gates = new float[4 * n];
     float[] state = new float[n];
     double[] sums = new double[n];
+    float[] products = new float[13 * n];
     for (int call = 0; call < calls; call++) {
       k.microKernel(kc, ap, 0, bp, 0, 1f, c, 0, nr);
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
-      k.product(5, n - 1, 4, 1f, x, 0, 4, 1, matrix, 0, n, bp, 0, n);
+      k.product(13, n - 1, 4, 1f, x, 0, 4, 1, matrix, 0, n, products, 0, n); // rows by eights, fours and ones
       k.sigmoid(x, 0, y, 0, n);
       k.tanh(x, 0, z, 0, n);
       k.relu(x, 0, z, 0, n);

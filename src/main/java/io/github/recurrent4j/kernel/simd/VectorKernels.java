@@ -254,32 +254,26 @@ public final class VectorKernels implements Kernels {
   }
 
   /*
-   * product: eight rows at a time by two vectors of columns (sixteen accumulators), then four rows
-   * by two vectors or by one, the last rows one at a time. The columns past the last whole vector go
-   * to the scalar twin, which forms them with the same operations.
+   * product: eight rows at a time by two vectors of columns (sixteen accumulators), four rows by one
+   * vector for what is left of them, the last rows one at a time. The columns past the last whole
+   * vector go to the scalar twin, which forms them with the same operations.
    */
   @Override
   public void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
       int ldb, float[] c, int cOff, int ldc) {
     int nv = n - n % L;
     int i = 0;
-    for (; i + 8 <= m && nv >= 2 * L; i += 8) {
+    for (; i + 8 <= m; i += 8) {
       int j = 0;
       for (; j + 2 * L <= nv; j += 2 * L) {
         product8x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
       }
-      if (j < nv) {
-        product4x1(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
-        product4x1(k, alpha, a, aOff + (i + 4) * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + (i + 4) * ldc + j,
-            ldc);
+      for (int r = i; r < i + 8 && j < nv; r += 4) {
+        product4x1(k, alpha, a, aOff + r * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + r * ldc + j, ldc);
       }
     }
     for (; i + 4 <= m; i += 4) {
-      int j = 0;
-      for (; j + 2 * L <= nv; j += 2 * L) {
-        product4x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
-      }
-      if (j < nv) {
+      for (int j = 0; j < nv; j += L) {
         product4x1(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
       }
     }
@@ -380,46 +374,6 @@ public final class VectorKernels implements Kernels {
     r += ldc;
     c70.mul(alpha).intoArray(c, r);
     c71.mul(alpha).intoArray(c, r + L);
-  }
-
-  /** Four rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
-  private static void product4x2(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
-      int ldb, float[] c, int cAt, int ldc) {
-    FloatVector c00 = FloatVector.zero(S);
-    FloatVector c01 = c00;
-    FloatVector c10 = c00;
-    FloatVector c11 = c00;
-    FloatVector c20 = c00;
-    FloatVector c21 = c00;
-    FloatVector c30 = c00;
-    FloatVector c31 = c00;
-    int a1 = a0 + aRow;
-    int a2 = a1 + aRow;
-    int a3 = a2 + aRow;
-    for (int p = 0, pa = 0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
-      FloatVector b0 = FloatVector.fromArray(S, b, pb);
-      FloatVector b1 = FloatVector.fromArray(S, b, pb + L);
-      FloatVector x = FloatVector.broadcast(S, a[a0 + pa]);
-      c00 = x.fma(b0, c00);
-      c01 = x.fma(b1, c01);
-      x = FloatVector.broadcast(S, a[a1 + pa]);
-      c10 = x.fma(b0, c10);
-      c11 = x.fma(b1, c11);
-      x = FloatVector.broadcast(S, a[a2 + pa]);
-      c20 = x.fma(b0, c20);
-      c21 = x.fma(b1, c21);
-      x = FloatVector.broadcast(S, a[a3 + pa]);
-      c30 = x.fma(b0, c30);
-      c31 = x.fma(b1, c31);
-    }
-    c00.mul(alpha).intoArray(c, cAt);
-    c01.mul(alpha).intoArray(c, cAt + L);
-    c10.mul(alpha).intoArray(c, cAt + ldc);
-    c11.mul(alpha).intoArray(c, cAt + ldc + L);
-    c20.mul(alpha).intoArray(c, cAt + 2 * ldc);
-    c21.mul(alpha).intoArray(c, cAt + 2 * ldc + L);
-    c30.mul(alpha).intoArray(c, cAt + 3 * ldc);
-    c31.mul(alpha).intoArray(c, cAt + 3 * ldc + L);
   }
 
   /** Four rows of {@link #product} from {@code a0}, one vector of columns from {@code bAt} and {@code cAt}. */
