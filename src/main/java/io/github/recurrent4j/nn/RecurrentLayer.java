@@ -8,6 +8,7 @@ import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The machinery every single-layer, one-direction recurrent layer shares: checks, lengths, states,
@@ -41,8 +42,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   private Run last; // the last training forward, kept for backward; its slabs are reused for the same shape
   // infer's workspace between calls (never the training Run): taken by one call at a time
-  private final java.util.concurrent.atomic.AtomicReference<Run> spareInferRun =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private final AtomicReference<Run> spareInferRun = new AtomicReference<>();
   private float recurrentDropout; // p of the variational dropout on h_{t-1} → W_hh, 0 for none
   private Rng dropoutRng; // draws one mask per sequence per training forward
   private RnnState initialGrad; // made from last.dh (and dc) when first asked for after a backward
