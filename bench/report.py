@@ -198,7 +198,7 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
                   f"what its first training forward allocates (the slabs kept for backward and the output), is "
                   f"{cache:,} bytes. A warm W1 train step written with the `out=` calls (`forward(x, lengths, "
                   f"initial, out)`, `MeanSquaredError.backward(out)`, `backward(dy, gradFinal, dxOut)`, as the "
-                  f"timed W1–W4 steps above are) allocates {out['warm-step-bytes']:,} bytes of new garbage, "
+                  f"timed W1–W4 steps above are, and W7's with `forward(x, out)` and `backward(dy, dxOut)`) allocates {out['warm-step-bytes']:,} bytes of new garbage, "
                   f"{100.0 * out['warm-step-bytes'] / cache:.2f}% of the cache (target < 1%); written with the "
                   f"calls that return fresh tensors, {fresh.get('warm-step-bytes', 0):,} bytes "
                   f"({100.0 * fresh.get('warm-step-bytes', 0) / cache:.1f}%). A first step allocates "

@@ -86,16 +86,31 @@ public final class MultiHeadAttention implements Layer {
   }
 
   /**
+   * As {@link #forward(Tensor)}, but writes the output into {@code out} ({@code [B, T, E]}, every
+   * element overwritten) and returns it, like PyTorch's {@code out=}. A training loop that passes
+   * the same tensor at every step makes no garbage for its output. {@code out} must not share its
+   * array with {@code x}, which backward still reads.
+   */
+  public Tensor forward(Tensor x, Tensor out) {
+    if (out == null) {
+      throw new IllegalArgumentException(this + ": out is null (use forward(x) for a new tensor)");
+    }
+    return guard.call(this, "forward", () -> attend(x, x, x, null, null, false, out));
+  }
+
+  /**
    * Attention of {@code query} over {@code key}/{@code value}. {@code keyLengths} masks padded keys,
    * {@code queryLengths} zeroes the outputs of padded queries (null: full length); {@code causal}
    * masks keys after the query's own position.
    */
   public Tensor forward(Tensor query, Tensor key, Tensor value, int[] queryLengths, int[] keyLengths,
       boolean causal) {
-    return guard.call(this, "forward", () -> attend(query, key, value, queryLengths, keyLengths, causal));
+    return guard.call(this, "forward", () -> attend(query, key, value, queryLengths, keyLengths, causal, null));
   }
 
-  private Tensor attend(Tensor query, Tensor key, Tensor value, int[] queryLengths, int[] keyLengths, boolean causal) {
+  /** The forward, into {@code into} (checked here) unless it is null. */
+  private Tensor attend(Tensor query, Tensor key, Tensor value, int[] queryLengths, int[] keyLengths, boolean causal,
+      Tensor into) {
     check(query, "query");
     check(key, "key");
     check(value, "value");
@@ -108,6 +123,12 @@ public final class MultiHeadAttention implements Layer {
     }
     int[] ql = SequenceLengths.check(this, queryLengths, b, tq);
     int[] kl = SequenceLengths.check(this, keyLengths, b, tk);
+    if (into != null) {
+      checkInto(into, "out", query.shape());
+      if (into.data() == query.data()) {
+        throw new IllegalArgumentException(this + ": out must not share its array with the input x");
+      }
+    }
     for (int row = 0; row < b; row++) {
       // query 0 sees the fewest keys: none only if the row has no keys (the causal mask leaves it key 0)
       if (ql[row] > 0 && kl[row] == 0) {
@@ -164,7 +185,7 @@ public final class MultiHeadAttention implements Layer {
             row * tq * e + h * headDim, e);
       }
     });
-    Tensor out = Tensor.zeros(b, tq, e);
+    Tensor out = into != null ? into : Tensor.zeros(b, tq, e);
     for (int r = 0; r < b * tq; r++) {
       System.arraycopy(outProjBias.value().data(), 0, out.data(), r * e, e);
     }
@@ -256,23 +277,43 @@ public final class MultiHeadAttention implements Layer {
   /** For self-attention: d(loss)/d(x). */
   @Override
   public Tensor backward(Tensor dy) {
-    return guard.call(this, "backward", () -> {
-      if (weights != null && !self) {
-        throw new IllegalStateException(this + ": the last forward was cross-attention; use backwardAll");
+    return guard.call(this, "backward", () -> selfBackward(dy, null));
+  }
+
+  /**
+   * As {@link #backward(Tensor)}, but writes d(loss)/d(x) into {@code dxOut} ({@code [B, T, E]},
+   * every element overwritten) and returns it, like PyTorch's {@code out=}. {@code dxOut} must not
+   * share its array with the forward's input or with {@code dy}.
+   */
+  public Tensor backward(Tensor dy, Tensor dxOut) {
+    if (dxOut == null) {
+      throw new IllegalArgumentException(this + ": dxOut is null (use backward(dy) for a new tensor)");
+    }
+    return guard.call(this, "backward", () -> selfBackward(dy, dxOut));
+  }
+
+  private Tensor selfBackward(Tensor dy, Tensor dxOut) {
+    if (weights != null && !self) {
+      throw new IllegalStateException(this + ": the last forward was cross-attention; use backwardAll");
+    }
+    if (weights != null && dxOut != null) { // else attentionBackward reports the missing forward
+      checkInto(dxOut, "dxOut", query.shape());
+      if (dxOut.data() == query.data() || (dy != null && dxOut.data() == dy.data())) {
+        throw new IllegalArgumentException(this + ": dxOut must not share its array with the input x or with dy");
       }
-      attentionBackward(dy);
-      // x fed Q, K and V: one product through the whole in-projection gives the sum of the three
-      return projectBackward(query, dProjected, 0, 3 * embedDim, 0, 3);
-    });
+    }
+    attentionBackward(dy);
+    // x fed Q, K and V: one product through the whole in-projection gives the sum of the three
+    return projectBackward(query, dProjected, 0, 3 * embedDim, 0, 3, dxOut);
   }
 
   /** The gradients of query, key and value (separately, also for self-attention). */
   public Tensor[] backwardAll(Tensor dy) {
     return guard.call(this, "backward", () -> {
       attentionBackward(dy);
-      return new Tensor[] {projectBackward(query, dProjected, 0, ld, 0, 1),
-          projectBackward(key, self ? dProjected : dk, self ? embedDim : 0, ld, 1, 1),
-          projectBackward(value, self ? dProjected : dv, self ? 2 * embedDim : 0, ld, 2, 1)};
+      return new Tensor[] {projectBackward(query, dProjected, 0, ld, 0, 1, null),
+          projectBackward(key, self ? dProjected : dk, self ? embedDim : 0, ld, 1, 1, null),
+          projectBackward(value, self ? dProjected : dv, self ? 2 * embedDim : 0, ld, 2, 1, null)};
     });
   }
 
@@ -338,12 +379,13 @@ public final class MultiHeadAttention implements Layer {
   /**
    * Through {@code parts} consecutive input projections, from part {@code part}: adds their weight
    * and bias gradients and returns d(input), summed over the parts. {@code dProjected} holds their
-   * gradients from {@code dOff} with row stride {@code ldd}.
+   * gradients from {@code dOff} with row stride {@code ldd}. d(input) goes into {@code into} unless
+   * it is null.
    */
-  private Tensor projectBackward(Tensor x, float[] dProjected, int dOff, int ldd, int part, int parts) {
+  private Tensor projectBackward(Tensor x, float[] dProjected, int dOff, int ldd, int part, int parts, Tensor into) {
     int e = embedDim;
     int rows = x.dim(0) * x.dim(1);
-    Tensor dx = Tensor.zeros(x.shape());
+    Tensor dx = into != null ? into : Tensor.zeros(x.shape());
     if (rows > 0) {
       Gemm.gemm(true, false, parts * e, e, rows, 1f, dProjected, dOff, ldd, x.data(), 0, e, 1f,
           inProjWeight.grad().data(), part * e * e, e);
@@ -352,6 +394,13 @@ public final class MultiHeadAttention implements Layer {
     }
     RecurrentLayer.columnSums(dProjected, dOff, ldd, rows, parts * e, inProjBias.grad().data(), part * e, null);
     return dx;
+  }
+
+  private void checkInto(Tensor into, String name, int[] shape) {
+    if (!into.hasShape(shape)) {
+      throw new IllegalArgumentException(this + ": expected " + name + " of shape " + Arrays.toString(shape) + ", got "
+          + into.shapeString());
+    }
   }
 
   private void check(Tensor t, String what) {

@@ -249,4 +249,55 @@ class MultiHeadAttentionTest {
       assertThat(runs.get(1).get(i)).as("result %d", i).containsExactly(runs.get(0).get(i));
     }
   }
+
+  @Test
+  void outVariantsOverwriteTheGivenTensorsWithTheBitsOfTheFreshOnes() {
+    Rng rng = new Rng(61);
+    Tensor x = Init.normal(Tensor.zeros(3, 5, 8), 0, 1, rng);
+    Tensor dy = Init.normal(Tensor.zeros(3, 5, 8), 0, 1, rng);
+    MultiHeadAttention fresh = new MultiHeadAttention(8, 2, new Rng(60));
+    Tensor y = fresh.forward(x);
+    Tensor dx = fresh.backward(dy);
+    MultiHeadAttention reused = new MultiHeadAttention(8, 2, new Rng(60));
+    Tensor out = Tensor.zeros(3, 5, 8);
+    Tensor dxOut = Tensor.zeros(3, 5, 8);
+    for (int step = 0; step < 2; step++) { // the second step finds the first one's numbers in the tensors
+      java.util.Arrays.fill(out.data(), step == 0 ? Float.NaN : 7f);
+      java.util.Arrays.fill(dxOut.data(), step == 0 ? Float.NaN : 7f);
+      reused.zeroGrad();
+      assertThat(reused.forward(x, out)).isSameAs(out);
+      assertThat(reused.backward(dy, dxOut)).isSameAs(dxOut);
+      assertThat(out.data()).containsExactly(y.data());
+      assertThat(dxOut.data()).containsExactly(dx.data());
+      for (int p = 0; p < PARAMS.length; p++) {
+        assertThat(reused.parameters().get(p).grad().data()).as(PARAMS[p])
+            .containsExactly(fresh.parameters().get(p).grad().data());
+      }
+    }
+  }
+
+  @Test
+  void outVariantsRejectWrongOrSharedTensors() {
+    MultiHeadAttention mha = new MultiHeadAttention(8, 2, new Rng(1));
+    Tensor x = Tensor.zeros(2, 3, 8);
+    assertThatThrownBy(() -> mha.forward(x, Tensor.zeros(2, 4, 8))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected out of shape [2, 3, 8], got [2, 4, 8]");
+    assertThatThrownBy(() -> mha.forward(x, x)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("out must not share its array with the input x");
+    assertThatThrownBy(() -> mha.forward(x, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("out is null");
+    assertThatThrownBy(() -> mha.backward(Tensor.zeros(2, 3, 8), Tensor.zeros(2, 3, 8)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("backward called before forward");
+    mha.forward(x, Tensor.zeros(2, 3, 8));
+    Tensor dy = Tensor.zeros(2, 3, 8);
+    assertThatThrownBy(() -> mha.backward(dy, Tensor.zeros(3, 3, 8))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("expected dxOut of shape [2, 3, 8], got [3, 3, 8]");
+    assertThatThrownBy(() -> mha.backward(dy, dy)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dxOut must not share its array with the input x or with dy");
+    assertThatThrownBy(() -> mha.backward(dy, x)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dxOut must not share its array with the input x or with dy");
+    assertThatThrownBy(() -> mha.backward(dy, null)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dxOut is null");
+    assertThat(mha.backward(dy, Tensor.zeros(2, 3, 8)).shape()).containsExactly(2, 3, 8); // the misuse changed nothing
+  }
 }
