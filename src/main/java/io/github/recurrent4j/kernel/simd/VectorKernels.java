@@ -637,34 +637,51 @@ public final class VectorKernels implements Kernels {
   @Override
   public void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
       int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
-    float[] scratch = LANES.get();
+    int n = to - from;
+    int gi = gOff + from;
+    // The activations as whole-range passes, each vector the arithmetic of FloatMath's: 3.2 against
+    // 4.9 ns a unit for the same operations interleaved vector by vector, where C2 left the exp and
+    // tanh helpers as calls.
+    sigmoid(gates, gi, gates, gi, n);
+    sigmoid(gates, gi + hs, gates, gi + hs, n);
+    if (tanh) {
+      tanh(gates, gi + 2 * hs, gates, gi + 2 * hs, n);
+    }
+    sigmoid(gates, gi + 3 * hs, gates, gi + 3 * hs, n);
     int j = from;
     for (; j + L <= to; j += L) {
-      int gi = gOff + j;
-      sigmoidChunk(gates, gi);
-      sigmoidChunk(gates, gi + hs);
-      if (tanh) {
-        tanhChunk(gates, gi + 2 * hs, gates, gi + 2 * hs, scratch);
-      }
-      sigmoidChunk(gates, gi + 3 * hs);
       FloatVector cOld = FloatVector.fromArray(S, c, stOff + j);
       cOld.intoArray(cPrev, sOff + j);
-      FloatVector i = FloatVector.fromArray(S, gates, gi);
-      FloatVector f = FloatVector.fromArray(S, gates, gi + hs);
-      FloatVector g = FloatVector.fromArray(S, gates, gi + 2 * hs);
+      FloatVector i = FloatVector.fromArray(S, gates, gOff + j);
+      FloatVector f = FloatVector.fromArray(S, gates, gOff + hs + j);
+      FloatVector g = FloatVector.fromArray(S, gates, gOff + 2 * hs + j);
       f.mul(cOld).add(i.mul(g)).intoArray(c, stOff + j);
-      if (tanh) {
-        tanhChunk(c, stOff + j, actC, sOff + j, scratch);
-      } else {
-        FloatVector.fromArray(S, c, stOff + j).intoArray(actC, sOff + j);
-      }
-      FloatVector v = FloatVector.fromArray(S, gates, gi + 3 * hs).mul(FloatVector.fromArray(S, actC, sOff + j));
+    }
+    for (; j < to; j++) {
+      float cOld = c[stOff + j];
+      cPrev[sOff + j] = cOld;
+      c[stOff + j] = gates[gOff + hs + j] * cOld + gates[gOff + j] * gates[gOff + 2 * hs + j];
+    }
+    if (tanh) {
+      tanh(c, stOff + from, actC, sOff + from, n);
+    } else {
+      System.arraycopy(c, stOff + from, actC, sOff + from, n);
+    }
+    j = from;
+    for (; j + L <= to; j += L) {
+      FloatVector v = FloatVector.fromArray(S, gates, gOff + 3 * hs + j).mul(FloatVector.fromArray(S, actC, sOff + j));
       v.intoArray(out, sOff + j);
       if (h != null) {
         v.intoArray(h, stOff + j);
       }
     }
-    ScalarKernels.lstmCell(j, to, hs, tanh, gates, gOff, c, h, stOff, cPrev, actC, out, sOff);
+    for (; j < to; j++) {
+      float v = gates[gOff + 3 * hs + j] * actC[sOff + j];
+      out[sOff + j] = v;
+      if (h != null) {
+        h[stOff + j] = v;
+      }
+    }
   }
 
   /**
