@@ -41,6 +41,15 @@ public interface Kernels {
   void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);
 
   /**
+   * {@code c[j] += Σ_p a1[p] * b1[j*ldb1 + p] + Σ_p a2[p] * b2[j*ldb2 + p]} for {@code j < n}, each
+   * row's two dot products taken as one, over the concatenations {@code [a1 a2]} and
+   * {@code [b1_j b2_j]}: a recurrent step's {@code W_ih·x + W_hh·h} in one pass, with one reduction
+   * per row instead of two.
+   */
+  void rowDotRowPairs(int n, int k1, float[] a1, int a1Off, float[] b1, int b1Off, int ldb1, int k2, float[] a2,
+      int a2Off, float[] b2, int b2Off, int ldb2, float[] c, int cOff);
+
+  /**
    * A small product that overwrites C: {@code c[i, j] = alpha * Σ_p a[i, p] * b[p, j]} for
    * {@code i < m}, {@code j < n}, with {@code a[i, p] = a[aOff + i*aRow + p*aDepth]} (so A may be read
    * transposed, with {@code aRow = 1}), {@code b[p, j] = b[bOff + p*ldb + j]} and

@@ -90,6 +90,23 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
+  public void rowDotRowPairs(int n, int k1, float[] a1, int a1Off, float[] b1, int b1Off, int ldb1, int k2, float[] a2,
+      int a2Off, float[] b2, int b2Off, int ldb2, float[] c, int cOff) {
+    for (int j = 0; j < n; j++) {
+      float sum = 0f;
+      int row1 = b1Off + j * ldb1;
+      for (int p = 0; p < k1; p++) {
+        sum += a1[a1Off + p] * b1[row1 + p];
+      }
+      int row2 = b2Off + j * ldb2;
+      for (int p = 0; p < k2; p++) {
+        sum += a2[a2Off + p] * b2[row2 + p];
+      }
+      c[cOff + j] = c[cOff + j] + sum;
+    }
+  }
+
+  @Override
   public void product(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth, float[] b, int bOff,
       int ldb, float[] c, int cOff, int ldc) {
     product(m, 0, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, c, cOff, ldc);

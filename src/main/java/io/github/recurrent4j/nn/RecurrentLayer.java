@@ -417,9 +417,10 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   }
 
   /**
-   * Gate rows {@code [j0, j1)} of a stream step: {@code bias + W_ih·x + W_hh·h}, each row the
-   * arithmetic {@link #streamStep} gives it, for a stream that splits its rows across threads. Only
-   * for cells that fold b_hh and use the default recurrent product ({@link #splitsStreamRows}).
+   * Gate rows {@code [j0, j1)} of a stream step: {@code bias + (W_ih·x + W_hh·h)}, each row's two
+   * products as one dot product ({@link Kernels#rowDotRowPairs}, one reduction a row instead of
+   * two), for {@link #streamStep} and for a stream that splits its rows across threads. Only for
+   * cells that fold b_hh and use the default recurrent product ({@link #splitsStreamRows}).
    */
   void streamRows(Run r, float[] x, int j0, int j1) {
     float[] bias = biasIh.value().data();
@@ -427,9 +428,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     for (int j = j0; j < j1; j++) {
       r.gates[j] = bias[j] + biasH[j];
     }
-    Kernels k = Kernels.active();
-    k.rowDotRows(inputSize, j1 - j0, 1f, x, 0, weightIh.value().data(), j0 * inputSize, inputSize, r.gates, j0);
-    k.rowDotRows(outputSize, j1 - j0, 1f, r.h, 0, weightHh.value().data(), j0 * outputSize, outputSize, r.gates, j0);
+    Kernels.active().rowDotRowPairs(j1 - j0, inputSize, x, 0, weightIh.value().data(), j0 * inputSize, inputSize,
+        outputSize, r.h, 0, weightHh.value().data(), j0 * outputSize, outputSize, r.gates, j0);
   }
 
   /** Whether {@link #streamRows} gives this cell's stream step (its gates are one slab after both products). */
@@ -440,16 +440,16 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   /** One step of a stream: {@code r} is a (1, 1) Run whose state is the stream's. */
   void streamStep(Run r, float[] x) {
     int gh = gateCount * hiddenSize;
-    float[] bias = biasIh.value().data();
-    float[] biasH = biasHh.value().data();
-    boolean fold = foldsHiddenBias();
-    for (int j = 0; j < gh; j++) {
-      r.gates[j] = fold ? bias[j] + biasH[j] : bias[j];
+    if (splitsStreamRows()) {
+      streamRows(r, x, 0, gh);
+      System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
+    } else {
+      System.arraycopy(biasIh.value().data(), 0, r.gates, 0, gh);
+      // gates += W_ih · x, then the cell's own recurrent product
+      Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
+      System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
+      recurrentProduct(r, 0);
     }
-    // gates += W_ih · x
-    Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
-    System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
-    recurrentProduct(r, 0);
     stepForward(r, 0);
   }
 

@@ -361,6 +361,59 @@ class GemmTest {
   }
 
   /**
+   * A stream step's fused gate products: rowDotRowPairs gives the bits of rowDotRows over the
+   * concatenated vectors and rows (for the SIMD kernel when the first part is whole vectors, for
+   * the scalar one always), and the sums in double, for row counts on both sides of the SIMD
+   * kernel's 16-row groups, tails in either part, offsets and padded row strides.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void rowDotRowPairsIsTheDotProductOfTheConcatenations(Kernels kernels) {
+    Rng rng = new Rng(31);
+    boolean scalar = kernels instanceof ScalarKernels;
+    for (int[] shape : new int[][] {{1, 64, 256}, {16, 64, 256}, {37, 64, 256}, {40, 64, 3}, {33, 5, 70}, {17, 19, 0},
+        {20, 0, 45}, {3, 1, 1}}) {
+      int n = shape[0];
+      int k1 = shape[1];
+      int k2 = shape[2];
+      int ldb1 = k1 + 2;
+      int ldb2 = k2 + 3;
+      float[] a1 = random(rng, 1 + k1);
+      float[] a2 = random(rng, 2 + k2);
+      float[] b1 = random(rng, 3 + n * ldb1);
+      float[] b2 = random(rng, 1 + n * ldb2);
+      float[] c0 = random(rng, 2 + n + 1);
+      float[] c = c0.clone();
+      kernels.rowDotRowPairs(n, k1, a1, 1, b1, 3, ldb1, k2, a2, 2, b2, 1, ldb2, c, 2);
+      // the concatenations [a1 a2] and, row by row, [b1_j b2_j]
+      float[] a = new float[k1 + k2];
+      System.arraycopy(a1, 1, a, 0, k1);
+      System.arraycopy(a2, 2, a, k1, k2);
+      float[] b = new float[n * (k1 + k2)];
+      double[] sums = new double[n];
+      for (int j = 0; j < n; j++) {
+        System.arraycopy(b1, 3 + j * ldb1, b, j * (k1 + k2), k1);
+        System.arraycopy(b2, 1 + j * ldb2, b, j * (k1 + k2) + k1, k2);
+        for (int p = 0; p < k1 + k2; p++) {
+          sums[j] += (double) a[p] * b[j * (k1 + k2) + p];
+        }
+      }
+      String what = kernels.name() + " n=" + n + " k1=" + k1 + " k2=" + k2;
+      if (scalar || k1 % 64 == 0) {
+        float[] concatenated = c0.clone();
+        kernels.rowDotRows(k1 + k2, n, 1f, a, 0, b, 0, k1 + k2, concatenated, 2);
+        assertThat(c).as(what).containsExactly(concatenated);
+      }
+      for (int j = 0; j < c.length; j++) {
+        boolean in = j >= 2 && j < 2 + n;
+        double expected = in ? c0[j] + sums[j - 2] : c0[j];
+        assertThat((double) c[j]).as("%s, c[%d]", what, j).isCloseTo(expected, org.assertj.core.data.Offset.offset(
+            1e-5 * (1 + Math.abs(expected) + Math.sqrt(k1 + k2))));
+      }
+    }
+  }
+
+  /**
    * The small product of attention's heads: A read by rows or transposed, with offsets and padded
    * strides, every shape class of the SIMD kernel (rows in fours and alone, columns in pairs of
    * vectors, single vectors and a scalar tail). SIMD gives the scalar kernel's bits, the scalar one
