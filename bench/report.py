@@ -205,11 +205,13 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
                   f"{out['first-step-bytes']:,} bytes (the cache, the gradients' slabs and Adam's state). "
                   f"A warm W5 streaming step allocates {mem.get('W5', {}).get('bytes-per-1000-steps', 0) / 1000:g} "
                   "bytes (target 0)."]
-    js = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(java_scale) if l.startswith("scale ")}
-    ts = {l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(torch_scale) if l.startswith("scale ")}
+    js = read_scale(java_scale)
+    ts = read_scale(torch_scale)
     if js:
+        passes = len(java_scale.split(","))
         lines += ["", "**Scale**: W1 (1 thread) in ms per train step as one of T, B and H grows from B=32, T=50, "
-                  "I=64, H=128, beside PyTorch. The work of a step is about 6·B·T·4H(I+H) flops (forward products "
+                  f"I=64, H=128, beside PyTorch; each case is its median over {passes} passes of each side, "
+                  "alternating like the rounds above. The work of a step is about 6·B·T·4H(I+H) flops (forward products "
                   "and twice that backward), so linear growth shows as a steady GFLOP/s column: T and B scale the "
                   "work linearly, H quadratically.", "",
                   "| case | recurrent4j ms | PyTorch ms | ratio | recurrent4j GFLOP/s | PyTorch GFLOP/s |",
@@ -222,6 +224,13 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
                          f"{theirs / ours if theirs else float('nan'):.2f} | {flops / ours / 1e6:.1f} | "
                          f"{flops / theirs / 1e6 if theirs else float('nan'):.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def read_scale(paths):
+    """Each scale case's median over the passes in the comma-separated paths, in the first pass's order."""
+    passes = [{l.rsplit(" ", 2)[0]: float(l.split()[-2]) for l in open(p) if l.startswith("scale ")}
+              for p in paths.split(",")]
+    return {key: statistics.median(p[key] for p in passes if key in p) for key in passes[0]}
 
 
 def replace_section(text, name, section):
@@ -241,6 +250,11 @@ def main():
         for wid, threads, ours, theirs, unit, ratio, _ in compare_lines(sys.argv[2], sys.argv[3]):
             print(f"{wid} threads={threads} recurrent4j={ours:.2f} pytorch={theirs} unit={unit} ratio="
                   + ("-" if ratio is None else f"{ratio:.2f}"))
+        return
+    elif kind == "scale-lines":
+        ts = read_scale(sys.argv[3])
+        for key, ours in read_scale(sys.argv[2]).items():
+            print(f"{key} recurrent4j={ours:.3f} pytorch={ts.get(key, float('nan')):.3f} ms/step")
         return
     elif kind == "compare":
         title, section = "Comparison with PyTorch (W1–W8)", compare_section(*sys.argv[2:7])
