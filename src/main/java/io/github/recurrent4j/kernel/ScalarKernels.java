@@ -156,17 +156,9 @@ public final class ScalarKernels implements Kernels {
     }
   }
 
+  /** The arithmetic the SIMD kernel repeats lane by lane, in the same order, so both give the same bits. */
   @Override
   public void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
-      int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
-    lstmCell(from, to, hs, tanh, gates, gOff, c, h, stOff, cPrev, actC, out, sOff);
-  }
-
-  /**
-   * {@link #lstmCellForward}: the arithmetic the SIMD kernel repeats lane by lane, in the same
-   * order, so both give the same bits.
-   */
-  public static void lstmCell(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
       int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
     for (int j = from; j < to; j++) {
       float i = FloatMath.sigmoid(gates[gOff + j]);

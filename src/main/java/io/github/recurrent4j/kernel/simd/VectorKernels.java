@@ -679,12 +679,6 @@ public final class VectorKernels implements Kernels {
     t.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(y, yOff);
   }
 
-  /** One vector of {@link #sigmoid}, in place. */
-  private static void sigmoidChunk(float[] x, int off) {
-    expChunk(x, off, false, -1f, 0f, x, off); // x = e^-x
-    ONE.div(ONE.add(FloatVector.fromArray(S, x, off))).intoArray(x, off);
-  }
-
   @Override
   public void lstmCellForward(int from, int to, int hs, boolean tanh, float[] gates, int gOff, float[] c, float[] h,
       int stOff, float[] cPrev, float[] actC, float[] out, int sOff) {
