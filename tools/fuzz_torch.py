@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Random recurrent layers and multi-head attention against PyTorch: writes one safetensors file per case for
+TorchFuzzCheck (src/test/java/.../check/TorchFuzzCheck.java) to compare with. Run by tools/fuzz-pytorch.
+
+Each case draws a kind (RNN tanh or relu, LSTM, GRU), a number of layers, a direction, for LSTM
+sometimes a projection, shapes from 1 upwards (log-uniform, so both tiny and vector-wide sizes
+come up), sometimes unsorted lengths (packed as PyTorch users do) and sometimes a random initial
+state. A quarter of the cases are nn.MultiheadAttention instead: self or cross, 1 to 8 heads, key
+padding by lengths, sometimes causal. Recurrent weights are PyTorch's own initialisation rounded to float32; the forward and backward run
+in float64 with torch's modules.
+
+    /usr/bin/python3 tools/fuzz_torch.py --cases 40 --seed 1 --out /tmp/fuzz
+"""
+import argparse
+import math
+import os
+import random
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import f32, write_safetensors  # noqa: E402
+
+
+def log_uniform(rnd, low, high):
+    return int(round(math.exp(rnd.uniform(math.log(low), math.log(high)))))
+
+
+def draw(rnd):
+    kind = rnd.choice(["rnn_tanh", "rnn_relu", "lstm", "lstm", "gru", "gru"])
+    scale = 3 if rnd.random() < 0.2 else 1  # now and then sizes where the blocked GEMM and the threads take over
+    case = {
+        "kind": kind,
+        "layers": rnd.choice([1, 1, 1, 2, 3]),
+        "bidirectional": rnd.random() < 0.4,
+        "input": log_uniform(rnd, 1, 200 * scale),
+        "hidden": log_uniform(rnd, 1, 300 * scale),
+        "batch": log_uniform(rnd, 1, 40 * scale),
+        "steps": log_uniform(rnd, 1, 40 * scale),
+        "proj": 0,
+    }
+    if kind == "lstm" and case["hidden"] > 1 and rnd.random() < 0.3:
+        case["proj"] = rnd.randint(1, case["hidden"] - 1)
+    case["lengths"] = None if rnd.random() < 0.5 else [rnd.randint(1, case["steps"]) for _ in range(case["batch"])]
+    case["initial"] = rnd.random() < 0.7
+    return case
+
+
+def draw_attention(rnd):
+    heads = rnd.choice([1, 2, 4, 8])
+    case = {"kind": "mha", "heads": heads, "embed": heads * log_uniform(rnd, 1, 40), "batch": log_uniform(rnd, 1, 40),
+            "self": rnd.random() < 0.6, "causal": rnd.random() < 0.3}
+    case["query_steps"] = log_uniform(rnd, 1, 80)
+    case["key_steps"] = case["query_steps"] if case["self"] else log_uniform(rnd, 1, 80)
+    padded = rnd.random() < 0.5
+    case["key_lengths"] = [rnd.randint(1, case["key_steps"]) if padded else case["key_steps"]
+                           for _ in range(case["batch"])]
+    case["query_lengths"] = case["key_lengths"] if case["self"] else [
+        rnd.randint(1, case["query_steps"]) if rnd.random() < 0.5 else case["query_steps"] for _ in range(case["batch"])]
+    return case
+
+
+def run_attention(case, gen):
+    """nn.MultiheadAttention(batch_first=True), key padding by lengths, maybe causal; outputs of
+    padded queries zeroed (recurrent4j's convention), so they get no gradient."""
+    e, b, tq, tk = case["embed"], case["batch"], case["query_steps"], case["key_steps"]
+    mha = torch.nn.MultiheadAttention(e, case["heads"], batch_first=True).double()
+    with torch.no_grad():
+        for p in mha.parameters():
+            p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))
+    q = f32(torch.randn(b, tq, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    k = q if case["self"] else f32(torch.randn(b, tk, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    v = q if case["self"] else f32(torch.randn(b, tk, e, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    pad = torch.tensor([[j >= n for j in range(tk)] for n in case["key_lengths"]])
+    mask = torch.triu(torch.ones(tq, tk, dtype=torch.bool), diagonal=1) if case["causal"] else None
+    y, w = mha(q, k, v, key_padding_mask=pad, attn_mask=mask, need_weights=True, average_attn_weights=False)
+    qmask = torch.tensor([[i < n for i in range(tq)] for n in case["query_lengths"]], dtype=torch.float64)
+    y = y * qmask.unsqueeze(2)
+    w = w * qmask.unsqueeze(1).unsqueeze(3)
+    dy = f32(torch.randn(b, tq, e, generator=gen, dtype=torch.float64)) * qmask.unsqueeze(2)
+    (y * dy).sum().backward()
+    out = {"query": q, "key": k, "value": v, "output": y, "weights": w, "grad_output": dy, "grad_query": q.grad,
+           "key_lengths": torch.tensor(case["key_lengths"], dtype=torch.float64),
+           "query_lengths": torch.tensor(case["query_lengths"], dtype=torch.float64)}
+    if not case["self"]:
+        out.update({"grad_key": k.grad, "grad_value": v.grad})
+    for name, p in mha.named_parameters():
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
+def run(case, gen):
+    kind = case["kind"]
+    if kind == "mha":
+        return run_attention(case, gen)
+    cls = {"rnn_tanh": torch.nn.RNN, "rnn_relu": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+    options = {"num_layers": case["layers"], "bidirectional": case["bidirectional"]}
+    if kind.startswith("rnn"):
+        options["nonlinearity"] = kind[4:]
+    if case["proj"]:
+        options["proj_size"] = case["proj"]
+    layer = cls(case["input"], case["hidden"], batch_first=True, **options)
+    layer = layer.double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(f32(p))
+    b, t = case["batch"], case["steps"]
+    x = f32(torch.randn(b, t, case["input"], generator=gen, dtype=torch.float64)).requires_grad_(True)
+    rows = (2 if case["bidirectional"] else 1) * case["layers"]
+    out = {}
+    state = None
+    if case["initial"]:
+        h0 = f32(0.5 * torch.randn(rows, b, case["proj"] or case["hidden"], generator=gen,
+                                   dtype=torch.float64)).requires_grad_(True)
+        c0 = f32(0.5 * torch.randn(rows, b, case["hidden"], generator=gen, dtype=torch.float64)).requires_grad_(True)
+        state = (h0, c0) if kind == "lstm" else h0
+    if case["lengths"] is None:
+        y, final = layer(x, state)
+    else:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(case["lengths"]), batch_first=True,
+                                                         enforce_sorted=False)
+        packed_out, final = layer(packed, state)
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True, total_length=t)
+    hn, cn = final if kind == "lstm" else (final, None)
+    dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+    dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
+    loss = (y * dy).sum() + (hn * dhn).sum()
+    if kind == "lstm":
+        dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
+        loss = loss + (cn * dcn).sum()
+        out["c_n"], out["grad_c_n"] = cn, dcn
+    loss.backward()
+    out.update({"input": x, "output": y, "h_n": hn, "grad_output": dy, "grad_h_n": dhn, "grad_input": x.grad})
+    if state is not None:
+        out.update({"h0": h0, "grad_h0": h0.grad})
+        if kind == "lstm":
+            out.update({"c0": c0, "grad_c0": c0.grad})
+    if case["lengths"] is not None:
+        out["lengths"] = torch.tensor(case["lengths"], dtype=torch.float64)
+    for name, p in layer.named_parameters():
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rnd = random.Random(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    torch.manual_seed(args.seed)
+    for i in range(args.cases):
+        case = draw_attention(rnd) if rnd.random() < 0.25 else draw(rnd)
+        metadata = {k: str(v) for k, v in case.items() if "lengths" not in k}
+        write_safetensors(os.path.join(args.out, f"case{i:03d}.safetensors"), run(case, gen), metadata)
+    print(f"wrote {args.cases} cases to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
