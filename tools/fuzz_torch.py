@@ -3,7 +3,7 @@
 TorchFuzzCheck (src/test/java/.../check/TorchFuzzCheck.java) to compare with. Run by tools/fuzz-pytorch.
 
 Each case draws a kind (RNN tanh or relu, LSTM, GRU), a number of layers, a direction, for LSTM
-sometimes a projection, shapes from 1 upwards (log-uniform, so both tiny and vector-wide sizes
+sometimes a projection, sometimes no biases, shapes from 1 upwards (log-uniform, so both tiny and vector-wide sizes
 come up), sometimes unsorted lengths (packed as PyTorch users do) and sometimes a random initial
 state. A quarter of the cases are nn.MultiheadAttention instead: self or cross, 1 to 8 heads, key
 padding by lengths, sometimes causal. Recurrent weights are PyTorch's own initialisation rounded to float32; the forward and backward run
@@ -39,6 +39,7 @@ def draw(rnd):
         "batch": log_uniform(rnd, 1, 40 * scale),
         "steps": log_uniform(rnd, 1, 40 * scale),
         "proj": 0,
+        "bias": rnd.random() < 0.8,
     }
     if kind == "lstm" and case["hidden"] > 1 and rnd.random() < 0.3:
         case["proj"] = rnd.randint(1, case["hidden"] - 1)
@@ -96,7 +97,7 @@ def run(case, gen):
     if kind == "mha":
         return run_attention(case, gen)
     cls = {"rnn_tanh": torch.nn.RNN, "rnn_relu": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
-    options = {"num_layers": case["layers"], "bidirectional": case["bidirectional"]}
+    options = {"num_layers": case["layers"], "bidirectional": case["bidirectional"], "bias": case["bias"]}
     if kind.startswith("rnn"):
         options["nonlinearity"] = kind[4:]
     if case["proj"]:

@@ -140,6 +140,10 @@ def recurrent_cases():
         ("lstm_2layers", "lstm", {"num_layers": 2}, 3, 5, 3, 6, [6, 2, 4]),
         ("lstm_proj", "lstm", {"proj_size": 3}, 3, 5, 4, 6, [3, 6, 1, 5]),
         ("gru_2layers_bidir", "gru", {"num_layers": 2, "bidirectional": True}, 3, 4, 3, 5, [5, 3, 1]),
+        ("lstm_nobias_2layers_bidir", "lstm", {"bias": False, "num_layers": 2, "bidirectional": True}, 3, 5, 3, 6,
+         [6, 2, 4]),
+        ("gru_nobias", "gru", {"bias": False}, 3, 5, 4, 6, [2, 6, 5, 1]),
+        ("rnn_relu_nobias_2layers", "rnn", {"bias": False, "num_layers": 2, "nonlinearity": "relu"}, 3, 5, 4, 6, None),
     ]
     for name, kind, options, inp, hid, batch, steps, lengths in cases:
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
@@ -195,9 +199,10 @@ def cell_cases():
     out = {}
     gen = torch.Generator().manual_seed(4)
     cases = [("rnn_cell", torch.nn.RNNCell, 3, 5, 2, 4), ("lstm_cell", torch.nn.LSTMCell, 3, 5, 2, 4),
-             ("gru_cell", torch.nn.GRUCell, 3, 5, 2, 4)]
+             ("gru_cell", torch.nn.GRUCell, 3, 5, 2, 4), ("lstm_cell_nobias", torch.nn.LSTMCell, 3, 5, 2, 4),
+             ("gru_cell_nobias", torch.nn.GRUCell, 3, 5, 2, 4)]
     for name, cls, inp, hid, batch, steps in cases:
-        cell = cls(inp, hid).double()
+        cell = cls(inp, hid, bias="nobias" not in name).double()
         with torch.no_grad():
             for p in cell.parameters():
                 p.copy_(f32(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5))

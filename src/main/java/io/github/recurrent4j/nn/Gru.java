@@ -298,6 +298,8 @@ public final class Gru extends RecurrentLayer {
     }
     // dW_hn += dNᵀ · (r ⊙ h) ; db_hn += Σ dN
     Gemm.gemm(true, false, hs, hs, rows, 1f, run.dN, 0, hs, run.rh, 0, hs, 1f, weightHh.grad().data(), 2 * hs * hs, hs);
-    columnSums(run.dN, rows, hs, biasHh.grad().data(), 2 * hs);
+    if (hasBias()) {
+      columnSums(run.dN, rows, hs, biasHh.grad().data(), 2 * hs);
+    }
   }
 }

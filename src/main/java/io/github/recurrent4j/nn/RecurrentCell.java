@@ -27,6 +27,20 @@ public abstract class RecurrentCell implements Module {
     this.step = step;
   }
 
+  /**
+   * Drops both biases, as PyTorch's {@code bias=False}: held at zero, no gradient, not in
+   * {@link #parameters()} or the state dict. Returns this cell.
+   */
+  public RecurrentCell withoutBias() {
+    step.withoutBias();
+    return this;
+  }
+
+  /** False after {@link #withoutBias()}. */
+  public boolean hasBias() {
+    return step.hasBias();
+  }
+
   public int inputSize() {
     return step.inputSize();
   }

@@ -44,6 +44,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   // infer's workspace between calls (never the training Run): taken by one call at a time
   private final AtomicReference<Run> spareInferRun = new AtomicReference<>();
   private float recurrentDropout; // p of the variational dropout on h_{t-1} → W_hh, 0 for none
+  private boolean bias = true; // false: both biases held at zero and left out of parameters()
   private Rng dropoutRng; // draws one mask per sequence per training forward
   private RnnState initialGrad; // made from last.dh (and dc) when first asked for after a backward
   private RnnState finalState; // made from last.h (and c) when first asked for after a forward
@@ -129,6 +130,24 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return this;
   }
 
+  /**
+   * Drops both biases, as PyTorch's {@code bias=False} and Keras' {@code use_bias=False}: they are
+   * held at zero, get no gradient and leave {@link #parameters()} and the state dict (which then has
+   * PyTorch's keys for {@code bias=False}). {@link StackedRnn} levels and a {@link Bidirectional}'s
+   * reverse direction built from this layer have no biases either. Returns this layer.
+   */
+  public RecurrentLayer withoutBias() {
+    bias = false;
+    biasIh.value().fill(0f);
+    biasHh.value().fill(0f);
+    return this;
+  }
+
+  /** False after {@link #withoutBias()}. */
+  public boolean hasBias() {
+    return bias;
+  }
+
   /** A cell that cannot take recurrent dropout says so here. */
   protected void checkRecurrentDropout(double p) {}
 
@@ -183,6 +202,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       }
     }
     afterInitialize();
+    if (!bias) {
+      withoutBias();
+    }
     return this;
   }
 
@@ -220,7 +242,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   @Override
   public List<Parameter> parameters() {
-    return List.of(weightIh, weightHh, biasIh, biasHh);
+    return bias ? List.of(weightIh, weightHh, biasIh, biasHh) : List.of(weightIh, weightHh);
   }
 
   /** The recurrent dropout mask of the last training forward, (B, P), or null: for tests. */
@@ -237,11 +259,26 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   protected abstract RecurrentLayer withInput(int inputSize, String suffix, Rng rng);
 
   /**
+   * {@link #withInput}, carrying over what was set on this layer after its construction: no biases,
+   * and recurrent dropout (with its own split of this layer's generator). Builds a stack's levels.
+   */
+  final RecurrentLayer sibling(int inputSize, String suffix, Rng rng) {
+    RecurrentLayer sibling = withInput(inputSize, suffix, rng);
+    if (!bias) {
+      sibling.withoutBias();
+    }
+    if (recurrentDropout > 0f) {
+      sibling.withRecurrentDropout(recurrentDropout, dropoutRng.split());
+    }
+    return sibling;
+  }
+
+  /**
    * A new layer of the same kind and configuration with fresh weights, its parameter names ending in
    * {@code suffix}: the reverse direction of a {@link Bidirectional}.
    */
   protected RecurrentLayer twin(String suffix, Rng rng) {
-    return withInput(inputSize, suffix, rng);
+    return sibling(inputSize, suffix, rng);
   }
 
   /** True when this layer keeps a cell state {@code c} (LSTM). */
@@ -668,7 +705,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
-    if (dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both
+    if (!bias) {
+      // no biases to train
+    } else if (dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both
       columnSums(r.dGates, 0, gh, b * t, gh, biasIh.grad().data(), 0, biasHh.grad().data());
     } else {
       columnSums(r.dGates, b * t, gh, biasIh.grad().data());
@@ -778,6 +817,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   @Override
   public String toString() {
-    return getClass().getSimpleName() + "(input=" + inputSize + ", hidden=" + hiddenSize + ")";
+    return getClass().getSimpleName() + "(input=" + inputSize + ", hidden=" + hiddenSize + (bias ? "" : ", bias=false")
+        + ")";
   }
 }

@@ -86,6 +86,6 @@ public final class SimpleRnn extends RecurrentLayer {
   @Override
   public String toString() {
     return "SimpleRnn(input=" + inputSize + ", hidden=" + hiddenSize
-        + (nonlinearity == Nonlinearity.RELU ? ", relu" : "") + ")";
+        + (nonlinearity == Nonlinearity.RELU ? ", relu" : "") + (hasBias() ? "" : ", bias=false") + ")";
   }
 }

@@ -49,7 +49,7 @@ public final class StackedRnn implements StatefulSequenceLayer {
     List<StatefulSequenceLayer> built = new ArrayList<>();
     int width = first.outputSize() * directions;
     for (int k = 0; k < numLayers; k++) {
-      RecurrentLayer level = k == 0 ? first : first.withInput(width, "_l" + k, rng);
+      RecurrentLayer level = k == 0 ? first : first.sibling(width, "_l" + k, rng);
       built.add(bidirectional ? new Bidirectional(level, Bidirectional.Merge.CONCAT, rng) : level);
     }
     this.levels = List.copyOf(built);

@@ -75,6 +75,9 @@ public final class TorchFuzzCheck {
       case "rnn_relu" -> new SimpleRnn(input, hidden, SimpleRnn.Nonlinearity.RELU, rng);
       default -> throw new IllegalArgumentException("unknown kind " + m.get("kind"));
     };
+    if (!Boolean.parseBoolean(m.get("bias").toLowerCase())) {
+      first.withoutBias();
+    }
     return new StackedRnn(first, Integer.parseInt(m.get("layers")), Boolean.parseBoolean(m.get("bidirectional").toLowerCase()),
         0f, rng);
   }

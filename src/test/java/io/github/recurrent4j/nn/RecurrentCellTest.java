@@ -25,21 +25,26 @@ class RecurrentCellTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"rnn_cell", "lstm_cell", "gru_cell"})
+  @ValueSource(strings = {"rnn_cell", "lstm_cell", "gru_cell", "lstm_cell_nobias", "gru_cell_nobias"})
   void cellsDrivenStepByStepMatchPyTorchIncludingGradientsThroughTime(String name) {
     Map<String, Tensor> f = Fixtures.load("cells.safetensors");
     Tensor weightIh = Fixtures.get(f, name, "weight_ih");
     int hidden = Fixtures.get(f, name, "weight_hh").dim(1);
     int input = weightIh.dim(1);
     RecurrentCell cell = switch (name) {
-      case "lstm_cell" -> new LstmCell(input, hidden, new Rng(0));
-      case "gru_cell" -> new GruCell(input, hidden, new Rng(0));
+      case "lstm_cell", "lstm_cell_nobias" -> new LstmCell(input, hidden, new Rng(0));
+      case "gru_cell", "gru_cell_nobias" -> new GruCell(input, hidden, new Rng(0));
       default -> new SimpleRnnCell(input, hidden, SimpleRnn.Nonlinearity.TANH, new Rng(0));
     };
-    Map<String, Tensor> weights = new LinkedHashMap<>();
-    for (String p : new String[] {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
-      weights.put(p, Fixtures.get(f, name, p));
+    if (name.endsWith("nobias")) { // PyTorch's bias=False: the file has no biases, nor has the cell
+      assertThat(f).doesNotContainKeys(name + ".bias_ih", name + ".bias_hh");
+      assertThat(cell.withoutBias().hasBias()).isFalse();
     }
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    for (Parameter p : cell.parameters()) {
+      weights.put(p.name(), Fixtures.get(f, name, p.name()));
+    }
+    assertThat(weights).hasSize(name.endsWith("nobias") ? 2 : 4);
     cell.loadStateDict(weights);
     boolean lstm = cell instanceof LstmCell;
     Tensor x = Fixtures.get(f, name, "input"); // (T, B, I)
@@ -87,12 +92,12 @@ class RecurrentCellTest {
 
   /** Three steps of a cell as one function of the inputs, the initial state and the weights. */
   @ParameterizedTest
-  @ValueSource(strings = {"rnn_cell", "lstm_cell", "gru_cell"})
+  @ValueSource(strings = {"rnn_cell", "lstm_cell", "gru_cell", "lstm_cell_nobias", "gru_cell_nobias"})
   void gradientChecksThroughSeveralSteps(String name) {
     Rng rng = new Rng(50);
     RecurrentCell cell = switch (name) {
-      case "lstm_cell" -> new LstmCell(3, 4, rng);
-      case "gru_cell" -> new GruCell(3, 4, rng);
+      case "lstm_cell", "lstm_cell_nobias" -> new LstmCell(3, 4, rng);
+      case "gru_cell", "gru_cell_nobias" -> new GruCell(3, 4, rng);
       default -> new SimpleRnnCell(3, 4, SimpleRnn.Nonlinearity.TANH, rng);
     };
     boolean lstm = cell instanceof LstmCell;
