@@ -160,16 +160,21 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   public enum Initializer {
     /** PyTorch's: every weight and bias U(-1/sqrt(H), 1/sqrt(H)). */
     PYTORCH,
-    /** Keras': Glorot-uniform input weights, orthogonal recurrent weights (each gate's block), zero biases. */
+    /**
+     * Keras': Glorot-uniform input weights, orthogonal recurrent weights (each gate's block, H × P
+     * for an LSTM projected to P: orthonormal rows or columns), zero biases.
+     */
     GLOROT_ORTHOGONAL,
-    /** IRNN (Le et al. 2015): identity recurrent weights (each gate's block), N(0, 0.001²) input weights, zero biases. */
+    /**
+     * IRNN (Le et al. 2015): identity recurrent weights (each gate's block; ones on the diagonal of
+     * H × P when projected), N(0, 0.001²) input weights, zero biases.
+     */
     IDENTITY
   }
 
   /**
-   * Re-initialises the input and recurrent weights and biases (not an LSTM's peepholes) with
-   * {@code scheme}, seeded by {@code rng}, and returns
-   * this layer. Options that set biases (an LSTM's unit forget bias) are applied again afterwards.
+   * Re-initialises the input and recurrent weights and biases (not an LSTM's peepholes or its
+   * projection {@code weight_hr}) with {@code scheme}, seeded by {@code rng}, and returns this layer. Options that set biases (an LSTM's unit forget bias) are applied again afterwards.
    */
   public RecurrentLayer initialize(Initializer scheme, Rng rng) {
     if (scheme == null || rng == null) {
@@ -185,17 +190,17 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       case GLOROT_ORTHOGONAL -> {
         Init.glorotUniform(weightIh.value(), rng);
         for (int g = 0; g < gateCount; g++) {
-          Tensor block = Init.orthogonal(Tensor.zeros(h, h), 1.0, rng);
-          System.arraycopy(block.data(), 0, weightHh.value().data(), g * h * h, h * h);
+          Tensor block = Init.orthogonal(Tensor.zeros(h, outputSize), 1.0, rng);
+          System.arraycopy(block.data(), 0, weightHh.value().data(), g * h * outputSize, h * outputSize);
         }
         biasIh.value().fill(0f);
         biasHh.value().fill(0f);
       }
       case IDENTITY -> {
         Init.normal(weightIh.value(), 0, 0.001, rng);
-        Tensor eye = Init.identity(Tensor.zeros(h, h));
+        Tensor eye = Init.identity(Tensor.zeros(h, outputSize));
         for (int g = 0; g < gateCount; g++) {
-          System.arraycopy(eye.data(), 0, weightHh.value().data(), g * h * h, h * h);
+          System.arraycopy(eye.data(), 0, weightHh.value().data(), g * h * outputSize, h * outputSize);
         }
         biasIh.value().fill(0f);
         biasHh.value().fill(0f);

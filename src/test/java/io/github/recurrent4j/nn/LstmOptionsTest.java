@@ -1,6 +1,7 @@
 package io.github.recurrent4j.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
@@ -111,6 +112,34 @@ class LstmOptionsTest {
     assertThat(stack.forward(x, new int[] {3, 1}, null).shape()).containsExactly(2, 3, 4);
     io.github.recurrent4j.check.GradientCheck.check(SequentialTest.withLengths(stack, x, new int[] {3, 1}),
         io.github.recurrent4j.check.GradientCheck.Options.defaults()).requirePassed();
+  }
+
+  @Test
+  void initializersGiveEachGatesProjectedRecurrentBlockOrthonormalColumnsOrTheIdentity() {
+    int h = 5;
+    int p = 3;
+    Lstm lstm = new Lstm(4, h, Lstm.Options.defaults().withProjection(p), new Rng(15));
+    float[] w = lstm.initialize(RecurrentLayer.Initializer.GLOROT_ORTHOGONAL, new Rng(16)).weightHh().value().data();
+    assertThat(w).hasSize(4 * h * p);
+    for (int g = 0; g < 4; g++) {
+      for (int i = 0; i < p; i++) {
+        for (int j = 0; j < p; j++) {
+          double dot = 0;
+          for (int r = 0; r < h; r++) {
+            dot += (double) w[(g * h + r) * p + i] * w[(g * h + r) * p + j];
+          }
+          assertThat(dot).as("gate %d, columns %d and %d", g, i, j).isCloseTo(i == j ? 1 : 0, within(1e-5));
+        }
+      }
+    }
+    w = lstm.initialize(RecurrentLayer.Initializer.IDENTITY, new Rng(17)).weightHh().value().data();
+    for (int g = 0; g < 4; g++) {
+      for (int r = 0; r < h; r++) {
+        for (int c = 0; c < p; c++) {
+          assertThat(w[(g * h + r) * p + c]).as("gate %d (%d, %d)", g, r, c).isEqualTo(r == c ? 1f : 0f);
+        }
+      }
+    }
   }
 
   @Test
