@@ -47,6 +47,11 @@ class Seq2SeqTest {
     Set<String> seen = new HashSet<>();
     int steps = 1500;
     for (int step = 0; step < steps; step++) {
+      if (step == steps * 2 / 3) {
+        // A step down in the learning rate for the last third: without it the result depended on the
+        // seed (451-500 of 500 over seeds 1-5 for each style); with it seeds 1-6 all gave 498-500.
+        adam.setLearningRate(0.002);
+      }
       int[][] src = new int[32][];
       int[][] tgt = new int[32][];
       for (int i = 0; i < 32; i++) {
