@@ -440,6 +440,17 @@ def loss_cases():
     out["clip.norm"] = norm.reshape(1)
     out["clip.clipped1"] = p1.grad
     out["clip.clipped2"] = p2.grad
+    # class weights (PyTorch's weight=), alone and with ignore_index, label smoothing and sum
+    class_weights = f32(torch.rand(5, generator=gen, dtype=torch.float64) * 2)
+    out["ce_weights"] = class_weights
+    weighted = [("ce_weighted", {}), ("ce_weighted_ignore_smooth", {"ignore_index": 2, "label_smoothing": 0.2}),
+                ("ce_weighted_sum_smooth", {"reduction": "sum", "label_smoothing": 0.1})]
+    for name, options in weighted:
+        logits.grad = None
+        loss = f.cross_entropy(logits, targets, weight=class_weights, **options)
+        loss.backward()
+        out[f"{name}.loss"] = loss.detach().reshape(1)
+        out[f"{name}.grad"] = logits.grad.clone()
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 

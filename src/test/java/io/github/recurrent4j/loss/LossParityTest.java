@@ -34,6 +34,36 @@ class LossParityTest {
   }
 
   @Test
+  void crossEntropyWithClassWeightsMatchesPyTorchAloneAndWithIgnoreIndexSmoothingAndSum() {
+    int[] targets = Fixtures.ids(Fixtures.get(F, "ce_mean", "targets"));
+    Tensor logits = Fixtures.get(F, "ce_mean", "logits");
+    float[] weights = F.get("ce_weights").data();
+    CrossEntropy.Options weighted = CrossEntropy.Options.defaults().withClassWeights(weights);
+    CrossEntropy plain = new CrossEntropy(weighted);
+    check("ce_weighted", plain.forward(logits, targets), plain.backward());
+    CrossEntropy smooth = new CrossEntropy(weighted.withIgnoreIndex(2).withLabelSmoothing(0.2));
+    check("ce_weighted_ignore_smooth", smooth.forward(logits, targets), smooth.backward());
+    CrossEntropy sum = new CrossEntropy(weighted.withReduction(Reduction.SUM).withLabelSmoothing(0.1));
+    check("ce_weighted_sum_smooth", sum.forward(logits, targets), sum.backward());
+    weights[0] = 1e6f;
+    assertThat(weighted.classWeights()).as("the options keep their own copy").doesNotContain(1e6f);
+  }
+
+  @Test
+  void classWeightsOfTheWrongCountOrNegativeAreRejected() {
+    CrossEntropy ce = new CrossEntropy(CrossEntropy.Options.defaults().withClassWeights(new float[] {1, 2, 3}));
+    assertThatThrownBy(() -> ce.forward(Tensor.zeros(2, 5), new int[] {0, 1}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("CrossEntropy: 3 class weights for logits with 5 classes [2, 5]");
+    assertThatThrownBy(() -> CrossEntropy.Options.defaults().withClassWeights(new float[] {1, -1}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("CrossEntropy.Options: class weights must be finite and >= 0, got -1.0 for class 1");
+    assertThatThrownBy(() -> CrossEntropy.Options.defaults().withClassWeights(new float[] {Float.NaN}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("got NaN for class 0");
+  }
+
+  @Test
   void perStepCrossEntropyWithLengthsMatchesPyTorchIgnoringPaddedSteps() {
     CrossEntropy ce = new CrossEntropy(CrossEntropy.Options.defaults().withLabelSmoothing(0.05));
     int[] targets = Fixtures.ids(Fixtures.get(F, "ce_steps", "targets"));
