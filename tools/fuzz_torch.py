@@ -5,7 +5,9 @@ TorchFuzzCheck (src/test/java/.../check/TorchFuzzCheck.java) to compare with. Ru
 Each case draws a kind (RNN tanh or relu, LSTM, GRU), a number of layers, a direction, for LSTM
 sometimes a projection, sometimes no biases, shapes from 1 upwards (log-uniform, so both tiny and vector-wide sizes
 come up), sometimes unsorted lengths (packed as PyTorch users do) and sometimes a random initial
-state. A quarter of the cases are nn.MultiheadAttention instead: self or cross, 1 to 8 heads, key
+state. A fifth of the cases are the options torch.nn has no module for (peephole LSTMs with
+identity activation or projection, the reset-before GRU) against cells written out in torch, and a
+fifth are nn.MultiheadAttention: self or cross, 1 to 8 heads, key
 padding by lengths, sometimes causal. Recurrent weights are PyTorch's own initialisation rounded to float32; the forward and backward run
 in float64 with torch's modules.
 
@@ -92,10 +94,105 @@ def run_attention(case, gen):
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def draw_custom(rnd):
+    """The options PyTorch has no module for, against cells written out in torch below."""
+    case = {"kind": rnd.choice(["lstm_custom", "gru_reset_before"]), "layers": 1, "bidirectional": False,
+            "input": log_uniform(rnd, 1, 200), "hidden": log_uniform(rnd, 1, 300), "batch": log_uniform(rnd, 1, 20),
+            "steps": log_uniform(rnd, 1, 30), "proj": 0, "bias": rnd.random() < 0.8, "peepholes": False,
+            "activation": "TANH"}
+    if case["kind"] == "lstm_custom":
+        case["peepholes"] = rnd.random() < 0.7
+        case["activation"] = rnd.choice(["TANH", "IDENTITY"])
+        if case["hidden"] > 1 and rnd.random() < 0.3:
+            case["proj"] = rnd.randint(1, case["hidden"] - 1)
+    case["lengths"] = None if rnd.random() < 0.5 else [rnd.randint(1, case["steps"]) for _ in range(case["batch"])]
+    case["initial"] = rnd.random() < 0.7
+    return case
+
+
+def run_custom(case, gen):
+    """Peephole LSTMs (identity activation, projection) and the reset-before GRU, step by step in
+    float64 torch with autograd; steps past a row's length keep its state and output zeros."""
+    lstm = case["kind"] == "lstm_custom"
+    i, h, b, t, proj = case["input"], case["hidden"], case["batch"], case["steps"], case["proj"]
+    out_w = proj or h
+    g = 4 if lstm else 3
+    bound = 1 / math.sqrt(h)
+
+    def param(*shape):
+        return f32((torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound).requires_grad_(True)
+
+    params = {"weight_ih_l0": param(g * h, i), "weight_hh_l0": param(g * h, out_w)}
+    if case["bias"]:
+        params.update({"bias_ih_l0": param(g * h), "bias_hh_l0": param(g * h)})
+    if case["peepholes"]:
+        params.update({"weight_ci_l0": param(h), "weight_cf_l0": param(h), "weight_co_l0": param(h)})
+    if proj:
+        params["weight_hr_l0"] = param(proj, h)
+    x = f32(torch.randn(b, t, i, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    h0 = f32(0.5 * torch.randn(1, b, out_w, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    c0 = f32(0.5 * torch.randn(1, b, h, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    lengths = torch.tensor(case["lengths"] if case["lengths"] is not None else [t] * b)
+    act = torch.tanh if case["activation"] == "TANH" else (lambda v: v)
+    hs = h0[0] if case["initial"] else torch.zeros(b, out_w, dtype=torch.float64)
+    cs = c0[0] if case["initial"] else torch.zeros(b, h, dtype=torch.float64)
+    w_ih, w_hh = params["weight_ih_l0"], params["weight_hh_l0"]
+    ys = []
+    for s in range(t):
+        live = (s < lengths).unsqueeze(1)
+        xi = x[:, s] @ w_ih.T + (params["bias_ih_l0"] if case["bias"] else 0)
+        if lstm:
+            gates = xi + hs @ w_hh.T + (params["bias_hh_l0"] if case["bias"] else 0)
+            gi, gf, gg, go = gates.chunk(4, 1)
+            if case["peepholes"]:
+                gi = gi + params["weight_ci_l0"] * cs
+                gf = gf + params["weight_cf_l0"] * cs
+            c_new = torch.sigmoid(gf) * cs + torch.sigmoid(gi) * act(gg)
+            if case["peepholes"]:
+                go = go + params["weight_co_l0"] * c_new
+            h_new = torch.sigmoid(go) * act(c_new)
+            if proj:
+                h_new = h_new @ params["weight_hr_l0"].T
+            cs = torch.where(live, c_new, cs)
+        else:
+            bh = params["bias_hh_l0"] if case["bias"] else torch.zeros(3 * h, dtype=torch.float64)
+            xr, xz, xn = xi.chunk(3, 1)
+            r = torch.sigmoid(xr + hs @ w_hh[:h].T + bh[:h])
+            z = torch.sigmoid(xz + hs @ w_hh[h:2 * h].T + bh[h:2 * h])
+            n = torch.tanh(xn + (r * hs) @ w_hh[2 * h:].T + bh[2 * h:])
+            h_new = (1 - z) * n + z * hs
+        hs = torch.where(live, h_new, hs)
+        ys.append(torch.where(live, h_new, torch.zeros_like(h_new)))
+    y = torch.stack(ys, 1)
+    hn, cn = hs.unsqueeze(0), cs.unsqueeze(0)
+    dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+    dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
+    loss = (y * dy).sum() + (hn * dhn).sum()
+    out = {}
+    if lstm:
+        dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
+        loss = loss + (cn * dcn).sum()
+        out["c_n"], out["grad_c_n"] = cn, dcn
+    loss.backward()
+    out.update({"input": x, "output": y, "h_n": hn, "grad_output": dy, "grad_h_n": dhn, "grad_input": x.grad})
+    if case["initial"]:
+        out.update({"h0": h0, "grad_h0": h0.grad})
+        if lstm:
+            out.update({"c0": c0, "grad_c0": c0.grad})
+    if case["lengths"] is not None:
+        out["lengths"] = lengths.to(torch.float64)
+    for name, p in params.items():
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
 def run(case, gen):
     kind = case["kind"]
     if kind == "mha":
         return run_attention(case, gen)
+    if kind in ("lstm_custom", "gru_reset_before"):
+        return run_custom(case, gen)
     cls = {"rnn_tanh": torch.nn.RNN, "rnn_relu": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
     options = {"num_layers": case["layers"], "bidirectional": case["bidirectional"], "bias": case["bias"]}
     if kind.startswith("rnn"):
@@ -157,7 +254,8 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
     for i in range(args.cases):
-        case = draw_attention(rnd) if rnd.random() < 0.25 else draw(rnd)
+        pick = rnd.random()
+        case = draw_attention(rnd) if pick < 0.2 else draw_custom(rnd) if pick < 0.4 else draw(rnd)
         metadata = {k: str(v) for k, v in case.items() if "lengths" not in k}
         write_safetensors(os.path.join(args.out, f"case{i:03d}.safetensors"), run(case, gen), metadata)
     print(f"wrote {args.cases} cases to {args.out}", file=sys.stderr)

@@ -70,7 +70,11 @@ public final class TorchFuzzCheck {
     Rng rng = new Rng(1);
     RecurrentLayer first = switch (m.get("kind")) {
       case "lstm" -> new Lstm(input, hidden, Lstm.Options.defaults().withProjection(proj), rng);
+      case "lstm_custom" -> new Lstm(input, hidden, Lstm.Options.defaults().withProjection(proj)
+          .withPeepholes(Boolean.parseBoolean(m.get("peepholes").toLowerCase()))
+          .withActivation(Lstm.Activation.valueOf(m.get("activation"))), rng);
       case "gru" -> new Gru(input, hidden, rng);
+      case "gru_reset_before" -> new Gru(input, hidden, true, rng);
       case "rnn_tanh" -> new SimpleRnn(input, hidden, SimpleRnn.Nonlinearity.TANH, rng);
       case "rnn_relu" -> new SimpleRnn(input, hidden, SimpleRnn.Nonlinearity.RELU, rng);
       default -> throw new IllegalArgumentException("unknown kind " + m.get("kind"));
@@ -87,7 +91,7 @@ public final class TorchFuzzCheck {
       checkAttention(f, m, "threads=" + threads + " ", problems);
       return;
     }
-    boolean lstm = m.get("kind").equals("lstm");
+    boolean lstm = m.get("kind").startsWith("lstm");
     StackedRnn stack = build(m);
     stack.loadStateDict(params(f));
     int[] lengths = f.containsKey("lengths") ? ints(f.get("lengths")) : null;
