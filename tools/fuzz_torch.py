@@ -1,15 +1,16 @@
 #!/usr/bin/python3
-"""Random recurrent layers and multi-head attention against PyTorch: writes one safetensors file per case for
-TorchFuzzCheck (src/test/java/.../check/TorchFuzzCheck.java) to compare with. Run by tools/fuzz-pytorch.
+"""Random recurrent layers and attention against PyTorch: writes one safetensors file per case
+for TorchFuzzCheck (src/test/java/.../check/TorchFuzzCheck.java) to compare with. Run by
+tools/fuzz-pytorch. Shapes are drawn log-uniform from 1 upwards, so both tiny and vector-wide sizes
+come up, and every output and gradient is computed in float64 from float32-rounded values.
 
-Each case draws a kind (RNN tanh or relu, LSTM, GRU), a number of layers, a direction, for LSTM
-sometimes a projection, sometimes no biases, shapes from 1 upwards (log-uniform, so both tiny and vector-wide sizes
-come up), sometimes unsorted lengths (packed as PyTorch users do) and sometimes a random initial
-state. A fifth of the cases are the options torch.nn has no module for (peephole LSTMs with
-identity activation or projection, the reset-before GRU) against cells written out in torch, and a
-fifth are nn.MultiheadAttention: self or cross, 1 to 8 heads, key
-padding by lengths, sometimes causal. Recurrent weights are PyTorch's own initialisation rounded to float32; the forward and backward run
-in float64 with torch's modules.
+- 45%: nn.RNN (tanh, relu), nn.LSTM (sometimes projected) and nn.GRU: 1-3 layers, one or two
+  directions, sometimes without biases, sometimes unsorted lengths (packed as PyTorch users do),
+  sometimes a random initial state; PyTorch's own initialisation.
+- 20%: what torch.nn has no module for, written out step by step in torch: peephole LSTMs (identity
+  activation, projection, no biases) and the reset-before GRU.
+- 20%: nn.MultiheadAttention, self or cross, 1 to 8 heads, key padding by lengths, sometimes causal.
+- 15%: the Jordan network (each output activation) and Attention's four scores, written out in torch.
 
     /usr/bin/python3 tools/fuzz_torch.py --cases 40 --seed 1 --out /tmp/fuzz
 """
@@ -187,8 +188,110 @@ def run_custom(case, gen):
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def draw_other(rnd):
+    """The Jordan network and the Luong/Bahdanau attention scores, also written out in torch."""
+    if rnd.random() < 0.5:
+        case = {"kind": "jordan", "activation": rnd.choice(["IDENTITY", "TANH", "SIGMOID", "SOFTMAX"]),
+                "input": log_uniform(rnd, 1, 100), "hidden": log_uniform(rnd, 1, 200),
+                "output": log_uniform(rnd, 1, 60), "batch": log_uniform(rnd, 1, 20), "steps": log_uniform(rnd, 1, 30)}
+        case["lengths"] = None if rnd.random() < 0.5 else [rnd.randint(1, case["steps"]) for _ in range(case["batch"])]
+        return case
+    case = {"kind": "attention", "score": rnd.choice(["DOT", "GENERAL", "ADDITIVE", "SCALED_DOT"]),
+            "query_dim": log_uniform(rnd, 1, 150), "key_dim": log_uniform(rnd, 1, 150),
+            "value_dim": log_uniform(rnd, 1, 150), "hidden": log_uniform(rnd, 1, 100), "batch": log_uniform(rnd, 1, 16),
+            "query_steps": log_uniform(rnd, 1, 40), "key_steps": log_uniform(rnd, 1, 60)}
+    if case["score"] in ("DOT", "SCALED_DOT"):
+        case["key_dim"] = case["query_dim"]
+    case["key_lengths"] = [rnd.randint(1, case["key_steps"]) if rnd.random() < 0.5 else case["key_steps"]
+                           for _ in range(case["batch"])]
+    return case
+
+
+def run_jordan(case, gen):
+    """h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh), y_t = act(W_hy h_t + b_hy); a row past its
+    length keeps its y and outputs zeros."""
+    i, h, o, b, t = case["input"], case["hidden"], case["output"], case["batch"], case["steps"]
+    act = {"IDENTITY": lambda v: v, "TANH": torch.tanh, "SIGMOID": torch.sigmoid,
+           "SOFTMAX": lambda v: torch.softmax(v, dim=-1)}[case["activation"]]
+
+    def param(*shape):
+        return f32((torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) / math.sqrt(h)).requires_grad_(True)
+
+    params = {"weight_ih_l0": param(h, i), "bias_ih_l0": param(h), "weight_yh_l0": param(h, o),
+              "bias_yh_l0": param(h), "weight_hy_l0": param(o, h), "bias_hy_l0": param(o)}
+    x = f32(torch.randn(b, t, i, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    y0 = f32(torch.rand(1, b, o, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
+    lens = torch.tensor(case["lengths"] if case["lengths"] is not None else [t] * b)
+    y = y0[0]
+    outs = []
+    for s in range(t):
+        hs = torch.tanh(x[:, s] @ params["weight_ih_l0"].T + params["bias_ih_l0"] + y @ params["weight_yh_l0"].T
+                        + params["bias_yh_l0"])
+        yt = act(hs @ params["weight_hy_l0"].T + params["bias_hy_l0"])
+        live = (s < lens).unsqueeze(1)
+        y = torch.where(live, yt, y)
+        outs.append(torch.where(live, yt, torch.zeros_like(yt)))
+    output = torch.stack(outs, dim=1)
+    dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
+    dyn = f32(torch.randn(1, b, o, generator=gen, dtype=torch.float64))
+    ((output * dy).sum() + (y.unsqueeze(0) * dyn).sum()).backward()
+    out = {"input": x, "h0": y0, "output": output, "h_n": y.unsqueeze(0), "grad_output": dy, "grad_h_n": dyn,
+           "grad_input": x.grad, "grad_h0": y0.grad}
+    if case["lengths"] is not None:
+        out["lengths"] = lens.to(torch.float64)
+    for name, p in params.items():
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+
+
+def run_scores(case, gen):
+    """recurrent4j's Attention: dot, general (q^T W k), additive (v^T tanh(W_q q + W_k k)) and scaled
+    dot, padded keys masked; loss sum(context * gc) + sum(weights * gw)."""
+    b, tq, tk = case["batch"], case["query_steps"], case["key_steps"]
+    dq, dk, dv, hidden = case["query_dim"], case["key_dim"], case["value_dim"], case["hidden"]
+    q = f32(torch.randn(b, tq, dq, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    k = f32(torch.randn(b, tk, dk, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    v = f32(torch.randn(b, tk, dv, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    params = {}
+    if case["score"] == "GENERAL":
+        params["weight"] = f32(torch.randn(dq, dk, generator=gen, dtype=torch.float64) / math.sqrt(dq * dk))
+    if case["score"] == "ADDITIVE":
+        params["query_weight"] = f32(torch.randn(hidden, dq, generator=gen, dtype=torch.float64) / math.sqrt(dq))
+        params["key_weight"] = f32(torch.randn(hidden, dk, generator=gen, dtype=torch.float64) / math.sqrt(dk))
+        params["v"] = f32(torch.randn(hidden, generator=gen, dtype=torch.float64) / math.sqrt(hidden))
+    for p in params.values():
+        p.requires_grad_(True)
+    if case["score"] == "DOT":
+        scores = q @ k.transpose(1, 2)
+    elif case["score"] == "SCALED_DOT":
+        scores = q @ k.transpose(1, 2) / math.sqrt(dk)
+    elif case["score"] == "GENERAL":
+        scores = q @ params["weight"] @ k.transpose(1, 2)
+    else:
+        scores = torch.tanh((q @ params["query_weight"].T).unsqueeze(2) + (k @ params["key_weight"].T).unsqueeze(1)) \
+            @ params["v"]
+    pad = torch.tensor([[j >= n for j in range(tk)] for n in case["key_lengths"]]).unsqueeze(1)
+    weights = torch.softmax(scores.masked_fill(pad, float("-inf")), dim=-1)
+    context = weights @ v
+    gc = f32(torch.randn(b, tq, dv, generator=gen, dtype=torch.float64))
+    gw = f32(torch.randn(b, tq, tk, generator=gen, dtype=torch.float64))
+    ((context * gc).sum() + (weights * gw).sum()).backward()
+    out = {"query": q, "keys": k, "values": v, "context": context, "weights": weights, "grad_context": gc,
+           "grad_weights": gw, "grad_query": q.grad, "grad_keys": k.grad, "grad_values": v.grad,
+           "key_lengths": torch.tensor(case["key_lengths"], dtype=torch.float64)}
+    for name, p in params.items():
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {key: val.detach().to(torch.float32) for key, val in out.items()}
+
+
 def run(case, gen):
     kind = case["kind"]
+    if kind == "jordan":
+        return run_jordan(case, gen)
+    if kind == "attention":
+        return run_scores(case, gen)
     if kind == "mha":
         return run_attention(case, gen)
     if kind in ("lstm_custom", "gru_reset_before"):
@@ -255,7 +358,8 @@ def main():
     torch.manual_seed(args.seed)
     for i in range(args.cases):
         pick = rnd.random()
-        case = draw_attention(rnd) if pick < 0.2 else draw_custom(rnd) if pick < 0.4 else draw(rnd)
+        case = draw_attention(rnd) if pick < 0.2 else draw_custom(rnd) if pick < 0.4 \
+            else draw_other(rnd) if pick < 0.55 else draw(rnd)
         metadata = {k: str(v) for k, v in case.items() if "lengths" not in k}
         write_safetensors(os.path.join(args.out, f"case{i:03d}.safetensors"), run(case, gen), metadata)
     print(f"wrote {args.cases} cases to {args.out}", file=sys.stderr)

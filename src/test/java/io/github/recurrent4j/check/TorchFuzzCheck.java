@@ -2,7 +2,9 @@ package io.github.recurrent4j.check;
 
 import io.github.recurrent4j.io.SafeTensors;
 import io.github.recurrent4j.kernel.Parallel;
+import io.github.recurrent4j.nn.Attention;
 import io.github.recurrent4j.nn.Gru;
+import io.github.recurrent4j.nn.JordanRnn;
 import io.github.recurrent4j.nn.Lstm;
 import io.github.recurrent4j.nn.MultiHeadAttention;
 import io.github.recurrent4j.nn.Parameter;
@@ -25,7 +27,8 @@ import java.util.stream.Stream;
  * The Java side of tools/fuzz-pytorch: reads the random cases that tools/fuzz_torch.py wrote and
  * checks, on 1 and on 2 threads, the training forward, the inference forward, the backward (input,
  * initial state and every parameter gradient) and, for one-direction stacks without lengths, a
- * stream stepped row by row, against PyTorch's float64 results. Prints one line per case and
+ * stream stepped row by row, against PyTorch's float64 results; for multi-head attention, the
+ * Jordan network and Attention's scores, their outputs and every gradient. Prints one line per case and
  * exits with status 1 if any differs by more than {@code 1e-4} of the reference's largest magnitude
  * (plus {@code 1e-5} absolute).
  *
@@ -87,16 +90,27 @@ public final class TorchFuzzCheck {
   }
 
   static void check(Map<String, Tensor> f, Map<String, String> m, int threads, List<String> problems) {
-    if (m.get("kind").equals("mha")) {
-      checkAttention(f, m, "threads=" + threads + " ", problems);
-      return;
+    String at = "threads=" + threads + " ";
+    switch (m.get("kind")) {
+      case "mha" -> {
+        checkAttention(f, m, at, problems);
+        return;
+      }
+      case "jordan" -> {
+        checkJordan(f, m, at, problems);
+        return;
+      }
+      case "attention" -> {
+        checkScores(f, m, at, problems);
+        return;
+      }
+      default -> { }
     }
     boolean lstm = m.get("kind").startsWith("lstm");
     StackedRnn stack = build(m);
     stack.loadStateDict(params(f));
     int[] lengths = f.containsKey("lengths") ? ints(f.get("lengths")) : null;
     RnnState initial = f.containsKey("h0") ? new RnnState(f.get("h0"), f.get("c0")) : null;
-    String at = "threads=" + threads + " ";
     Tensor x = f.get("input");
 
     RecurrentLayer.Result inferred = stack.infer(x, lengths, initial);
@@ -176,6 +190,42 @@ public final class TorchFuzzCheck {
   static void zeroGrads(MultiHeadAttention mha) {
     for (Parameter p : mha.parameters()) {
       p.zeroGrad();
+    }
+  }
+
+  /** The Jordan network: output, final y, and the gradients of input, initial y and parameters. */
+  static void checkJordan(Map<String, Tensor> f, Map<String, String> m, String at, List<String> problems) {
+    JordanRnn layer = new JordanRnn(Integer.parseInt(m.get("input")), Integer.parseInt(m.get("hidden")),
+        Integer.parseInt(m.get("output")), JordanRnn.OutputActivation.valueOf(m.get("activation")), new Rng(1));
+    layer.loadStateDict(params(f));
+    int[] lengths = f.containsKey("lengths") ? ints(f.get("lengths")) : null;
+    Tensor y = layer.forward(f.get("input"), lengths, RnnState.of(f.get("h0")));
+    compare(at + "output", y, f.get("output"), problems);
+    compare(at + "y_n", layer.finalState().h(), f.get("h_n"), problems);
+    Tensor dx = layer.backward(f.get("grad_output"), RnnState.of(f.get("grad_h_n")));
+    compare(at + "grad_input", dx, f.get("grad_input"), problems);
+    compare(at + "grad_y0", layer.initialStateGrad().h(), f.get("grad_h0"), problems);
+    for (Parameter p : layer.parameters()) {
+      compare(at + "grad " + p.name(), p.grad(), f.get("grad." + p.name()), problems);
+    }
+  }
+
+  /** Attention's scores: context, weights, and the gradients of query, keys, values and parameters. */
+  static void checkScores(Map<String, Tensor> f, Map<String, String> m, String at, List<String> problems) {
+    Attention.Score score = Attention.Score.valueOf(m.get("score"));
+    Attention attention = new Attention(score, Integer.parseInt(m.get("query_dim")), Integer.parseInt(m.get("key_dim")),
+        score == Attention.Score.ADDITIVE ? Integer.parseInt(m.get("hidden")) : 0, new Rng(1));
+    attention.loadStateDict(params(f));
+    Attention.Attended a = attention.attend(f.get("query"), f.get("keys"), f.get("values"),
+        ints(f.get("key_lengths")));
+    compare(at + "context", a.context(), f.get("context"), problems);
+    compare(at + "weights", a.weights(), f.get("weights"), problems);
+    Attention.Grads g = a.backward(f.get("grad_context"), f.get("grad_weights"));
+    compare(at + "grad_query", g.query(), f.get("grad_query"), problems);
+    compare(at + "grad_keys", g.keys(), f.get("grad_keys"), problems);
+    compare(at + "grad_values", g.values(), f.get("grad_values"), problems);
+    for (Parameter p : attention.parameters()) {
+      compare(at + "grad " + p.name(), p.grad(), f.get("grad." + p.name()), problems);
     }
   }
 
