@@ -451,6 +451,15 @@ def loss_cases():
         loss.backward()
         out[f"{name}.loss"] = loss.detach().reshape(1)
         out[f"{name}.grad"] = logits.grad.clone()
+    # BCEWithLogits' pos_weight, one per class (the last dimension), mean and sum
+    pos_weight = f32(torch.rand(4, generator=gen, dtype=torch.float64) * 3)
+    out["bce_pos_weight"] = pos_weight
+    for name, reduction in (("bce_pos_mean", "mean"), ("bce_pos_sum", "sum")):
+        bl.grad = None
+        loss = f.binary_cross_entropy_with_logits(bl, by, pos_weight=pos_weight, reduction=reduction)
+        loss.backward()
+        out[f"{name}.loss"] = loss.detach().reshape(1)
+        out[f"{name}.grad"] = bl.grad.clone()
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 

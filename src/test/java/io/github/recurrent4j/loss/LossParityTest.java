@@ -81,6 +81,23 @@ class LossParityTest {
   }
 
   @Test
+  void binaryCrossEntropyWithPosWeightMatchesPyTorchForMeanAndSum() {
+    Tensor logits = Fixtures.get(F, "bce", "logits");
+    Tensor targets = Fixtures.get(F, "bce", "targets");
+    float[] posWeight = F.get("bce_pos_weight").data();
+    BinaryCrossEntropyWithLogits mean = new BinaryCrossEntropyWithLogits(Reduction.MEAN, posWeight);
+    check("bce_pos_mean", mean.forward(logits, targets), mean.backward());
+    BinaryCrossEntropyWithLogits sum = new BinaryCrossEntropyWithLogits(Reduction.SUM, posWeight);
+    check("bce_pos_sum", sum.forward(logits, targets), sum.backward());
+    assertThatThrownBy(() -> mean.forward(Tensor.zeros(2, 3), Tensor.zeros(2, 3)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("BinaryCrossEntropyWithLogits: 4 pos_weight values for logits with 3 classes (last dimension) [2, 3]");
+    assertThatThrownBy(() -> new BinaryCrossEntropyWithLogits(Reduction.MEAN, new float[] {1, Float.NaN}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("BinaryCrossEntropyWithLogits: pos_weight must be finite and >= 0, got NaN for class 1");
+  }
+
+  @Test
   void clipByGlobalNormMatchesPyTorch() {
     Parameter p1 = new Parameter("p1", Tensor.zeros(3, 2));
     Parameter p2 = new Parameter("p2", Tensor.zeros(4));
