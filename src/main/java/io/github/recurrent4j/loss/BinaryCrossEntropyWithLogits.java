@@ -78,7 +78,8 @@ public final class BinaryCrossEntropyWithLogits {
     }
     this.logits = logits;
     this.targets = targets;
-    return reduction == Reduction.SUM ? sum : sum / Math.max(1, x.length);
+    // as PyTorch: the mean over no elements is NaN
+    return reduction == Reduction.SUM ? sum : x.length == 0 ? Double.NaN : sum / x.length;
   }
 
   /** d(loss)/d(logits) = (σ(x) - y) (weighted as above with pos_weight), divided by the element count for the mean. */

@@ -56,7 +56,8 @@ public final class MeanSquaredError {
     double sum = (s0 + s1) + (s2 + s3);
     this.prediction = prediction;
     this.target = target;
-    return reduction == Reduction.SUM ? sum : sum / Math.max(1, p.length);
+    // as PyTorch: the mean over no elements is NaN
+    return reduction == Reduction.SUM ? sum : p.length == 0 ? Double.NaN : sum / p.length;
   }
 
   /** d(loss)/d(prediction) = 2 (prediction - target) / n for the mean, without the 1/n for the sum. */

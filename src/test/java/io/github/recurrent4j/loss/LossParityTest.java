@@ -98,6 +98,15 @@ class LossParityTest {
   }
 
   @Test
+  void theMeanOverNoElementsIsNaNAsInPyTorchAndTheSumZero() {
+    Tensor none = Tensor.zeros(0, 3);
+    assertThat(new MeanSquaredError().forward(none, none)).isNaN();
+    assertThat(new BinaryCrossEntropyWithLogits().forward(none, none)).isNaN();
+    assertThat(new MeanSquaredError(Reduction.SUM).forward(none, none)).isZero();
+    assertThat(new BinaryCrossEntropyWithLogits(Reduction.SUM).forward(none, none)).isZero();
+  }
+
+  @Test
   void clipByGlobalNormMatchesPyTorch() {
     Parameter p1 = new Parameter("p1", Tensor.zeros(3, 2));
     Parameter p2 = new Parameter("p2", Tensor.zeros(4));
