@@ -23,7 +23,15 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import f32, write_safetensors  # noqa: E402
+from make_fixtures import f32, jordan_forward, run_torch_rnn, write_safetensors  # noqa: E402
+
+
+def finish(out, named_parameters):
+    """Adds each parameter and its gradient (param.<name>, grad.<name>) and returns all as float32."""
+    for name, p in named_parameters:
+        out["param." + name] = p
+        out["grad." + name] = p.grad
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
 def log_uniform(rnd, low, high):
@@ -89,10 +97,7 @@ def run_attention(case, gen):
            "query_lengths": torch.tensor(case["query_lengths"], dtype=torch.float64)}
     if not case["self"]:
         out.update({"grad_key": k.grad, "grad_value": v.grad})
-    for name, p in mha.named_parameters():
-        out["param." + name] = p
-        out["grad." + name] = p.grad
-    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+    return finish(out, mha.named_parameters())
 
 
 def draw_custom(rnd):
@@ -182,10 +187,7 @@ def run_custom(case, gen):
             out.update({"c0": c0, "grad_c0": c0.grad})
     if case["lengths"] is not None:
         out["lengths"] = lengths.to(torch.float64)
-    for name, p in params.items():
-        out["param." + name] = p
-        out["grad." + name] = p.grad
-    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+    return finish(out, params.items())
 
 
 def draw_other(rnd):
@@ -208,11 +210,8 @@ def draw_other(rnd):
 
 
 def run_jordan(case, gen):
-    """h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh), y_t = act(W_hy h_t + b_hy); a row past its
-    length keeps its y and outputs zeros."""
+    """The Jordan network (make_fixtures.jordan_forward) with PyTorch-style initialisation."""
     i, h, o, b, t = case["input"], case["hidden"], case["output"], case["batch"], case["steps"]
-    act = {"IDENTITY": lambda v: v, "TANH": torch.tanh, "SIGMOID": torch.sigmoid,
-           "SOFTMAX": lambda v: torch.softmax(v, dim=-1)}[case["activation"]]
 
     def param(*shape):
         return f32((torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) / math.sqrt(h)).requires_grad_(True)
@@ -222,16 +221,7 @@ def run_jordan(case, gen):
     x = f32(torch.randn(b, t, i, generator=gen, dtype=torch.float64)).requires_grad_(True)
     y0 = f32(torch.rand(1, b, o, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
     lens = torch.tensor(case["lengths"] if case["lengths"] is not None else [t] * b)
-    y = y0[0]
-    outs = []
-    for s in range(t):
-        hs = torch.tanh(x[:, s] @ params["weight_ih_l0"].T + params["bias_ih_l0"] + y @ params["weight_yh_l0"].T
-                        + params["bias_yh_l0"])
-        yt = act(hs @ params["weight_hy_l0"].T + params["bias_hy_l0"])
-        live = (s < lens).unsqueeze(1)
-        y = torch.where(live, yt, y)
-        outs.append(torch.where(live, yt, torch.zeros_like(yt)))
-    output = torch.stack(outs, dim=1)
+    output, y = jordan_forward(params, case["activation"], x, y0, lens)
     dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
     dyn = f32(torch.randn(1, b, o, generator=gen, dtype=torch.float64))
     ((output * dy).sum() + (y.unsqueeze(0) * dyn).sum()).backward()
@@ -239,10 +229,7 @@ def run_jordan(case, gen):
            "grad_input": x.grad, "grad_h0": y0.grad}
     if case["lengths"] is not None:
         out["lengths"] = lens.to(torch.float64)
-    for name, p in params.items():
-        out["param." + name] = p
-        out["grad." + name] = p.grad
-    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+    return finish(out, params.items())
 
 
 def run_scores(case, gen):
@@ -280,10 +267,7 @@ def run_scores(case, gen):
     out = {"query": q, "keys": k, "values": v, "context": context, "weights": weights, "grad_context": gc,
            "grad_weights": gw, "grad_query": q.grad, "grad_keys": k.grad, "grad_values": v.grad,
            "key_lengths": torch.tensor(case["key_lengths"], dtype=torch.float64)}
-    for name, p in params.items():
-        out["param." + name] = p
-        out["grad." + name] = p.grad
-    return {key: val.detach().to(torch.float32) for key, val in out.items()}
+    return finish(out, params.items())
 
 
 def run(case, gen):
@@ -310,40 +294,21 @@ def run(case, gen):
     b, t = case["batch"], case["steps"]
     x = f32(torch.randn(b, t, case["input"], generator=gen, dtype=torch.float64)).requires_grad_(True)
     rows = (2 if case["bidirectional"] else 1) * case["layers"]
-    out = {}
     state = None
     if case["initial"]:
         h0 = f32(0.5 * torch.randn(rows, b, case["proj"] or case["hidden"], generator=gen,
                                    dtype=torch.float64)).requires_grad_(True)
         c0 = f32(0.5 * torch.randn(rows, b, case["hidden"], generator=gen, dtype=torch.float64)).requires_grad_(True)
         state = (h0, c0) if kind == "lstm" else h0
-    if case["lengths"] is None:
-        y, final = layer(x, state)
-    else:
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(case["lengths"]), batch_first=True,
-                                                         enforce_sorted=False)
-        packed_out, final = layer(packed, state)
-        y, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True, total_length=t)
-    hn, cn = final if kind == "lstm" else (final, None)
-    dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
-    dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
-    loss = (y * dy).sum() + (hn * dhn).sum()
-    if kind == "lstm":
-        dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
-        loss = loss + (cn * dcn).sum()
-        out["c_n"], out["grad_c_n"] = cn, dcn
-    loss.backward()
-    out.update({"input": x, "output": y, "h_n": hn, "grad_output": dy, "grad_h_n": dhn, "grad_input": x.grad})
+    out = run_torch_rnn(layer, kind == "lstm", x, state, case["lengths"], gen)
+    out.update({"input": x, "grad_input": x.grad})
     if state is not None:
         out.update({"h0": h0, "grad_h0": h0.grad})
         if kind == "lstm":
             out.update({"c0": c0, "grad_c0": c0.grad})
     if case["lengths"] is not None:
         out["lengths"] = torch.tensor(case["lengths"], dtype=torch.float64)
-    for name, p in layer.named_parameters():
-        out["param." + name] = p
-        out["grad." + name] = p.grad
-    return {k: v.detach().to(torch.float32) for k, v in out.items()}
+    return finish(out, layer.named_parameters())
 
 
 def main():

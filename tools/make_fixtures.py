@@ -120,6 +120,31 @@ def embedding_cases():
     return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
+def run_torch_rnn(layer, lstm, x, state, lengths, gen):
+    """Runs a batch-first torch.nn RNN, LSTM or GRU from state over x, through pack_padded_sequence
+    when there are (unsorted) lengths, as PyTorch users do, then backward from sum(y * dY) +
+    sum(h_n * dh_n) (+ sum(c_n * dc_n)) with random upstream gradients drawn from gen. Returns the
+    output, the final state and those upstream gradients by their fixture names."""
+    if lengths is None:
+        y, final = layer(x, state)
+    else:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True,
+                                                         enforce_sorted=False)
+        packed_out, final = layer(packed, state)
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
+    hn, cn = final if lstm else (final, None)
+    dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
+    dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
+    loss = (y * dy).sum() + (hn * dhn).sum()
+    out = {"output": y, "h_n": hn, "grad_output": dy, "grad_h_n": dhn}
+    if lstm:
+        dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
+        loss = loss + (cn * dcn).sum()
+        out.update({"c_n": cn, "grad_c_n": dcn})
+    loss.backward()
+    return out
+
+
 def recurrent_cases():
     """nn.RNN (tanh, relu), nn.LSTM and nn.GRU, batch first, with random initial states, with and
     without unsorted lengths (run through pack_padded_sequence as PyTorch users do), and every
@@ -157,32 +182,13 @@ def recurrent_cases():
                              dtype=torch.float64) * 0.5).requires_grad_(True)
         c0 = f32(torch.randn(rows, batch, hid, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
         state = (h0, c0) if kind == "lstm" else h0
-        if lengths is None:
-            y, final = layer(x, state)
-        else:
-            packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True,
-                                                             enforce_sorted=False)
-            packed_out, final = layer(packed, state)
-            y, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True, total_length=steps)
-        hn, cn = final if kind == "lstm" else (final, None)
-        dy = f32(torch.randn(*y.shape, generator=gen, dtype=torch.float64))
-        dhn = f32(torch.randn(*hn.shape, generator=gen, dtype=torch.float64))
-        loss = (y * dy).sum() + (hn * dhn).sum()
+        for key, value in run_torch_rnn(layer, kind == "lstm", x, state, lengths, gen).items():
+            out[f"{name}.{key}"] = value
         if kind == "lstm":
-            dcn = f32(torch.randn(*cn.shape, generator=gen, dtype=torch.float64))
-            loss = loss + (cn * dcn).sum()
             out[f"{name}.c0"] = c0
-            out[f"{name}.c_n"] = cn
-            out[f"{name}.grad_c_n"] = dcn
-        loss.backward()
-        if kind == "lstm":
             out[f"{name}.grad_c0"] = c0.grad
         out[f"{name}.input"] = x
         out[f"{name}.h0"] = h0
-        out[f"{name}.output"] = y
-        out[f"{name}.h_n"] = hn
-        out[f"{name}.grad_output"] = dy
-        out[f"{name}.grad_h_n"] = dhn
         out[f"{name}.grad_input"] = x.grad
         out[f"{name}.grad_h0"] = h0.grad
         if lengths is not None:
@@ -252,14 +258,33 @@ def record(out, name, params, **tensors):
         out[f"{name}.grad_{pname}"] = p.grad
 
 
+JORDAN_ACTIVATIONS = {"identity": lambda v: v, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+                      "softmax": lambda v: torch.softmax(v, dim=-1)}
+
+
+def jordan_forward(params, activation, x, y0, lengths):
+    """The Jordan network in torch: h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh),
+    y_t = act(W_hy h_t + b_hy); a row past its length keeps its y and outputs zeros. Returns the
+    output (B, T, O) and the final y (B, O)."""
+    act = JORDAN_ACTIVATIONS[activation.lower()]
+    y = y0[0]
+    outs = []
+    for t in range(x.shape[1]):
+        h = torch.tanh(x[:, t] @ params["weight_ih_l0"].T + params["bias_ih_l0"] + y @ params["weight_yh_l0"].T
+                       + params["bias_yh_l0"])
+        yt = act(h @ params["weight_hy_l0"].T + params["bias_hy_l0"])
+        valid = (t < lengths).unsqueeze(1)
+        y = torch.where(valid, yt, y)
+        outs.append(torch.where(valid, yt, torch.zeros_like(yt)))
+    return torch.stack(outs, dim=1), y
+
+
 def jordan_cases():
     """The Jordan network written out in torch with autograd (PyTorch has no such module):
     h_t = tanh(W_ih x_t + b_ih + W_yh y_{t-1} + b_yh), y_t = act(W_hy h_t + b_hy), with lengths
     (a row past its length keeps its y and outputs zeros)."""
     out = {}
     gen = torch.Generator().manual_seed(6)
-    acts = {"identity": lambda v: v, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-            "softmax": lambda v: torch.softmax(v, dim=-1)}
     cases = [("jordan_tanh", "tanh", 3, 5, 4, 3, 6, None), ("jordan_softmax", "softmax", 3, 5, 4, 3, 6, [6, 2, 4]),
              ("jordan_sigmoid", "sigmoid", 2, 4, 3, 2, 5, [3, 5]), ("jordan_identity", "identity", 2, 4, 3, 2, 5, None)]
     for name, act, inp, hid, outsz, batch, steps, lengths in cases:
@@ -270,16 +295,7 @@ def jordan_cases():
         x = f32(torch.randn(batch, steps, inp, generator=gen, dtype=torch.float64)).requires_grad_(True)
         y0 = f32(torch.rand(1, batch, outsz, generator=gen, dtype=torch.float64) * 0.5).requires_grad_(True)
         lens = torch.tensor(lengths if lengths is not None else [steps] * batch)
-        y = y0[0]
-        outs = []
-        for t in range(steps):
-            h = torch.tanh(x[:, t] @ params["weight_ih_l0"].T + params["bias_ih_l0"] + y @ params["weight_yh_l0"].T
-                           + params["bias_yh_l0"])
-            yt = acts[act](h @ params["weight_hy_l0"].T + params["bias_hy_l0"])
-            valid = (t < lens).unsqueeze(1)
-            y = torch.where(valid, yt, y)
-            outs.append(torch.where(valid, yt, torch.zeros_like(yt)))
-        output = torch.stack(outs, dim=1)
+        output, y = jordan_forward(params, act, x, y0, lens)
         dy = f32(torch.randn(*output.shape, generator=gen, dtype=torch.float64))
         dyn = f32(torch.randn(1, batch, outsz, generator=gen, dtype=torch.float64))
         ((output * dy).sum() + (y.unsqueeze(0) * dyn).sum()).backward()
