@@ -174,7 +174,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   /**
    * Re-initialises the input and recurrent weights and biases (not an LSTM's peepholes or its
-   * projection {@code weight_hr}) with {@code scheme}, seeded by {@code rng}, and returns this layer. Options that set biases (an LSTM's unit forget bias) are applied again afterwards.
+   * projection {@code weight_hr}) with {@code scheme}, seeded by {@code rng}, and returns this
+   * layer. Options that set biases (an LSTM's unit forget bias) are applied again afterwards, and a
+   * layer {@linkplain #withoutBias() without biases} keeps them at zero.
    */
   public RecurrentLayer initialize(Initializer scheme, Rng rng) {
     if (scheme == null || rng == null) {
