@@ -235,7 +235,13 @@ public final class Trainer<B> {
     SafeTensors.write(path, tensors, meta);
   }
 
-  /** Restores what {@link #checkpoint} wrote; the next {@link #fit} continues from there. */
+  /**
+   * Restores what {@link #checkpoint} wrote; the next {@link #fit} continues from there. All of the
+   * file is read and checked before anything changes: a file that is not a checkpoint of this
+   * model and optimizer, or whose counters, learning rate or generator states do not parse, gives
+   * an exception naming the file and the field, and leaves the trainer, the model and the
+   * optimizer as they were.
+   */
   public void resume(Path path) throws IOException {
     SafeTensors.Contents c = SafeTensors.load(path);
     Map<String, Tensor> weights = new LinkedHashMap<>();
@@ -255,15 +261,66 @@ public final class Trainer<B> {
         throw new IOException("Trainer.resume: " + path + " is not a checkpoint: no \"" + key + "\" in its metadata");
       }
     }
+    int newEpoch = (int) count(path, meta, "epoch", Integer.MAX_VALUE);
+    long newStep = count(path, meta, "step", Long.MAX_VALUE);
+    long scheduleSteps = schedule != null && meta.containsKey("schedule_steps")
+        ? count(path, meta, "schedule_steps", Long.MAX_VALUE) : -1;
+    double learningRate;
+    try {
+      learningRate = Double.parseDouble(meta.get("learning_rate"));
+    } catch (NumberFormatException e) {
+      learningRate = Double.NaN;
+    }
+    if (!(learningRate >= 0) || Double.isInfinite(learningRate)) {
+      throw new IOException("Trainer.resume: " + path + ": \"learning_rate\" must be a finite number >= 0, got \""
+          + meta.get("learning_rate") + "\"");
+    }
+    checkRngState(path, meta, "rng");
+    for (String name : modelRngs.keySet()) {
+      checkRngState(path, meta, "rng." + name);
+    }
+    // Both state dicts check all of their input before they change anything; if the optimizer's
+    // then fails, the model goes back to the weights it had.
+    Map<String, Tensor> modelBefore = model.stateDict();
     model.loadStateDict(weights);
-    optimizer.loadStateDict(state);
-    epoch = Integer.parseInt(meta.get("epoch"));
-    step = Long.parseLong(meta.get("step"));
+    try {
+      optimizer.loadStateDict(state);
+    } catch (RuntimeException e) {
+      model.loadStateDict(modelBefore);
+      throw e;
+    }
+    epoch = newEpoch;
+    step = newStep;
     rng.restore(meta.get("rng"));
-    optimizer.setLearningRate(Double.parseDouble(meta.get("learning_rate")));
-    if (schedule != null && meta.containsKey("schedule_steps")) {
-      schedule.restore(Long.parseLong(meta.get("schedule_steps")));
+    optimizer.setLearningRate(learningRate);
+    if (scheduleSteps >= 0) {
+      schedule.restore(scheduleSteps);
     }
     modelRngs.forEach((name, generator) -> generator.restore(meta.get("rng." + name)));
+  }
+
+  /** A non-negative whole number from the checkpoint's metadata, at most {@code max}. */
+  private static long count(Path path, Map<String, String> meta, String key, long max) throws IOException {
+    String text = meta.get(key);
+    try {
+      long value = Long.parseLong(text);
+      if (value >= 0 && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IOException("Trainer.resume: " + path + ": \"" + key + "\" must be a whole number in [0, " + max
+        + "], got \"" + text + "\"");
+  }
+
+  /** Checks that the checkpoint's metadata under {@code key} is a generator state, on a throwaway generator. */
+  private static void checkRngState(Path path, Map<String, String> meta, String key) throws IOException {
+    try {
+      new Rng(0).restore(meta.get(key));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("Trainer.resume: " + path + ": \"" + key + "\" is not a generator state: " + e.getMessage(),
+          e);
+    }
   }
 }

@@ -180,4 +180,46 @@ class TrainerTest {
     assertThatThrownBy(() -> fresh.trainer.resume(dir.resolve(".ckpt.safetensors.123.tmp")))
         .isInstanceOf(java.io.IOException.class);
   }
+
+  @Test
+  void aCheckpointWithBadMetadataOrStateIsRefusedByNameAndChangesNothing() throws Exception {
+    Setup setup = new Setup(1);
+    setup.fit(data(2, 3));
+    Path checkpoint = dir.resolve("good.safetensors");
+    setup.trainer.checkpoint(checkpoint);
+    io.github.recurrent4j.io.SafeTensors.Contents good = io.github.recurrent4j.io.SafeTensors.load(checkpoint);
+    Setup fresh = new Setup(2);
+    Map<String, Tensor> before = fresh.model.stateDict();
+    Map<String, Tensor> optimizerBefore = fresh.adam.stateDict();
+    String[][] badFields = {
+        {"epoch", "x", "\"epoch\" must be a whole number in [0, 2147483647], got \"x\""},
+        {"step", "-3", "\"step\" must be a whole number in [0, 9223372036854775807], got \"-3\""},
+        {"learning_rate", "NaN", "\"learning_rate\" must be a finite number >= 0, got \"NaN\""},
+        {"rng", "zz", "\"rng\" is not a generator state: Rng.restore: expected 5 comma-separated fields, got 'zz'"},
+        {"rng.dropout", "1,2,3,4,q", "\"rng.dropout\" is not a generator state"}};
+    for (String[] bad : badFields) {
+      Map<String, String> meta = new java.util.LinkedHashMap<>(good.metadata());
+      meta.put(bad[0], bad[1]);
+      Path file = dir.resolve("bad-" + bad[0] + ".safetensors");
+      io.github.recurrent4j.io.SafeTensors.write(file, good.tensors(), meta);
+      assertThatThrownBy(() -> fresh.trainer.resume(file))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageStartingWith("Trainer.resume: " + file + ": ")
+          .hasMessageContaining(bad[2]);
+    }
+    // an optimizer state of another model: refused after the model's weights loaded, which go back
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(good.tensors());
+    tensors.remove(tensors.keySet().stream().filter(k -> k.startsWith("optimizer.exp_avg.")).findFirst().orElseThrow());
+    Path noState = dir.resolve("no-state.safetensors");
+    io.github.recurrent4j.io.SafeTensors.write(noState, tensors, good.metadata());
+    assertThatThrownBy(() -> fresh.trainer.resume(noState))
+        .isInstanceOf(io.github.recurrent4j.nn.StateDictException.class)
+        .hasMessageContaining("missing keys [exp_avg.");
+    assertThat(fresh.model.stateDict()).as("the model as it was").isEqualTo(before);
+    assertThat(fresh.adam.stateDict()).as("the optimizer as it was").isEqualTo(optimizerBefore);
+    assertThat(fresh.trainer.epoch()).isZero();
+    assertThat(fresh.trainer.step()).isZero();
+    fresh.trainer.resume(checkpoint);
+    assertThat(fresh.model.stateDict()).isEqualTo(setup.model.stateDict());
+  }
 }
