@@ -165,12 +165,18 @@ class TrainerTest {
     assertThat(model.stateDict()).isEqualTo(weightsPerEpoch.get(1));
   }
 
+  /** Trains {@code setup} on a small data set and writes its checkpoint as {@code name} in the test directory. */
+  private Path trainedCheckpoint(Setup setup, String name) throws java.io.IOException {
+    setup.fit(data(2, 3));
+    Path checkpoint = dir.resolve(name);
+    setup.trainer.checkpoint(checkpoint);
+    return checkpoint;
+  }
+
   @Test
   void aCheckpointWriteThatFailsLeavesThePreviousOneLoadable() throws Exception {
     Setup setup = new Setup(1);
-    setup.fit(data(2, 3));
-    Path checkpoint = dir.resolve("ckpt.safetensors");
-    setup.trainer.checkpoint(checkpoint);
+    Path checkpoint = trainedCheckpoint(setup, "ckpt.safetensors");
     byte[] good = Files.readAllBytes(checkpoint);
     // A writer killed part-way leaves only its temporary file; the rename never happened.
     Files.write(dir.resolve(".ckpt.safetensors.123.tmp"), java.util.Arrays.copyOf(good, good.length / 2));
@@ -184,9 +190,7 @@ class TrainerTest {
   @Test
   void aCheckpointWithBadMetadataOrStateIsRefusedByNameAndChangesNothing() throws Exception {
     Setup setup = new Setup(1);
-    setup.fit(data(2, 3));
-    Path checkpoint = dir.resolve("good.safetensors");
-    setup.trainer.checkpoint(checkpoint);
+    Path checkpoint = trainedCheckpoint(setup, "good.safetensors");
     io.github.recurrent4j.io.SafeTensors.Contents good = io.github.recurrent4j.io.SafeTensors.load(checkpoint);
     Setup fresh = new Setup(2);
     Map<String, Tensor> before = fresh.model.stateDict();
