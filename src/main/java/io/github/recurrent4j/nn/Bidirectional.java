@@ -92,7 +92,7 @@ public final class Bidirectional implements StatefulSequenceLayer {
     RecurrentLayer.Result[] run = new RecurrentLayer.Result[2];
     bothDirections(() -> run[0] = inferOf(forwardLayer, x, lengths, init[0]),
         () -> run[1] = inferOf(backwardLayer, reverse(x, lens), lens, init[1]));
-    return new RecurrentLayer.Result(merge(run[0].output(), run[1].output(), lens),
+    return new RecurrentLayer.Result(merge(run[0].output(), reverse(run[1].output(), lens)),
         stack(run[0].finalState(), run[1].finalState()));
   }
 
@@ -186,52 +186,23 @@ public final class Bidirectional implements StatefulSequenceLayer {
   }
 
   private Tensor merge(Tensor f, Tensor r) {
-    return merge(f, r, null);
-  }
-
-  /**
-   * The merged output of the forward direction's {@code f} and the reverse direction's {@code r};
-   * with {@code reversedLengths}, {@code r} is still in the reverse direction's own time order and
-   * is read as {@code reverse(r, reversedLengths)} would give it, without making that copy.
-   */
-  private Tensor merge(Tensor f, Tensor r, int[] reversedLengths) {
     int b = f.dim(0);
     int t = f.dim(1);
     int h = f.dim(2);
-    int width = merge == Merge.CONCAT ? 2 * h : h;
-    Tensor y = Tensor.zeros(b, t, width);
-    float[] fo = f.data();
-    float[] ro = r.data();
-    float[] zeros = new float[h];
+    Tensor y = Tensor.zeros(b, t, merge == Merge.CONCAT ? 2 * h : h);
     float[] out = y.data();
-    for (int row = 0; row < b; row++) {
-      int len = reversedLengths == null ? t : reversedLengths[row];
-      for (int step = 0; step < t; step++) {
-        int fAt = (row * t + step) * h;
-        int at = (row * t + step) * width;
-        // the reverse direction's row for this step: past a row's length the reversed copy is zero
-        float[] rs = reversedLengths == null || step < len ? ro : zeros;
-        int rAt = reversedLengths == null ? fAt : step < len ? (row * t + len - 1 - step) * h : 0;
+    for (int row = 0; row < b * t; row++) {
+      for (int j = 0; j < h; j++) {
+        float a = f.data()[row * h + j];
+        float c = r.data()[row * h + j];
         switch (merge) {
           case CONCAT -> {
-            System.arraycopy(fo, fAt, out, at, h);
-            System.arraycopy(rs, rAt, out, at + h, h);
+            out[row * 2 * h + j] = a;
+            out[row * 2 * h + h + j] = c;
           }
-          case SUM -> {
-            for (int j = 0; j < h; j++) {
-              out[at + j] = fo[fAt + j] + rs[rAt + j];
-            }
-          }
-          case AVERAGE -> {
-            for (int j = 0; j < h; j++) {
-              out[at + j] = 0.5f * (fo[fAt + j] + rs[rAt + j]);
-            }
-          }
-          case MUL -> {
-            for (int j = 0; j < h; j++) {
-              out[at + j] = fo[fAt + j] * rs[rAt + j];
-            }
-          }
+          case SUM -> out[row * h + j] = a + c;
+          case AVERAGE -> out[row * h + j] = 0.5f * (a + c);
+          case MUL -> out[row * h + j] = a * c;
         }
       }
     }
