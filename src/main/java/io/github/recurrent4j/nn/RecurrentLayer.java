@@ -484,14 +484,13 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   /** One step of a stream: {@code r} is a (1, 1) Run whose state is the stream's. */
   void streamStep(Run r, float[] x) {
     int gh = gateCount * hiddenSize;
+    System.arraycopy(r.h, 0, r.hPrev, 0, outputSize); // h_{t-1}, which the cell reads; the products read r.h
     if (splitsStreamRows()) {
       streamRows(r, x, 0, gh);
-      System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
     } else {
       System.arraycopy(biasIh.value().data(), 0, r.gates, 0, gh);
       // gates += W_ih · x, then the cell's own recurrent product
       Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
-      System.arraycopy(r.h, 0, r.hPrev, 0, outputSize);
       recurrentProduct(r, 0);
     }
     stepForward(r, 0);
@@ -712,11 +711,9 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
-    if (!bias) {
-      // no biases to train
-    } else if (dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both
+    if (bias && dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both
       columnSums(r.dGates, 0, gh, b * t, gh, biasIh.grad().data(), 0, biasHh.grad().data());
-    } else {
+    } else if (bias) {
       columnSums(r.dGates, b * t, gh, biasIh.grad().data());
       columnSums(dGh, b * t, gh, biasHh.grad().data());
     }
