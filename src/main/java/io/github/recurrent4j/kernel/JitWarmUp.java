@@ -56,12 +56,14 @@ final class JitWarmUp {
     float[] state = new float[n];
     double[] sums = new double[n];
     float[] products = new float[13 * n];
+    float[] packed = new float[Kernels.COLUMN_BLOCK * kc];
+    float[] column = new float[Kernels.COLUMN_BLOCK];
     for (int call = 0; call < calls; call++) {
       k.microKernel(kc, ap, 0, bp, 0, 1f, c, 0, nr);
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
-      k.rowDotRowPairs(17, kc, x, 0, matrix, 0, kc, kc + 1, x, 0, matrix, 0, kc + 1, y, 0); // 16 rows, then one
+      k.packedRowDots(kc, x, packed, 0, 1, false, column);
       k.product(13, n - 1, 4, 1f, x, 0, 4, 1, matrix, 0, n, products, 0, n); // rows by eights, fours and ones
       k.sigmoid(x, 0, y, 0, n);
       k.tanh(x, 0, z, 0, n);

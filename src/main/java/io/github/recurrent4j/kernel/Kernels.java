@@ -40,14 +40,48 @@ public interface Kernels {
   /** {@code c[j] += alpha * Σ_p a[p] * b[j*ldb + p]} for {@code j < n}: dot products of a row with rows. */
   void rowDotRows(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);
 
+  /** Rows in a block of the layout of {@link #packRowsByColumn}. */
+  int COLUMN_BLOCK = 128;
+
   /**
-   * {@code c[j] += Σ_p a1[p] * b1[j*ldb1 + p] + Σ_p a2[p] * b2[j*ldb2 + p]} for {@code j < n}, each
-   * row's two dot products taken as one, over the concatenations {@code [a1 a2]} and
-   * {@code [b1_j b2_j]}: a recurrent step's {@code W_ih·x + W_hh·h} in one pass, with one reduction
-   * per row instead of two.
+   * Packs the rows {@code [0, rows)} of the concatenated matrix {@code [b1 b2]} ({@code k1 + k2}
+   * columns; row j is {@code b1[j*ldb1 .. +k1)} then {@code b2[j*ldb2 .. +k2)}) for
+   * {@link #packedRowDots}: blocks of {@link #COLUMN_BLOCK} rows one after another, and inside a
+   * block the columns in order, each holding its {@code COLUMN_BLOCK} rows side by side. Rows past
+   * {@code rows} in the last block are zeros. A product that walks this layout reads one stream of
+   * memory and sums no lanes across, where dot products over the rows read as many streams as rows
+   * in flight and end every row with a reduction.
    */
-  void rowDotRowPairs(int n, int k1, float[] a1, int a1Off, float[] b1, int b1Off, int ldb1, int k2, float[] a2,
-      int a2Off, float[] b2, int b2Off, int ldb2, float[] c, int cOff);
+  static float[] packRowsByColumn(int rows, int k1, float[] b1, int ldb1, int k2, float[] b2, int ldb2) {
+    int k = k1 + k2;
+    int blocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    if ((long) blocks * COLUMN_BLOCK * k > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("Kernels.packRowsByColumn: " + rows + " rows of " + k
+          + " columns are more than one array can hold");
+    }
+    float[] packed = new float[blocks * COLUMN_BLOCK * k];
+    for (int j = 0; j < rows; j++) {
+      int at = j / COLUMN_BLOCK * COLUMN_BLOCK * k + j % COLUMN_BLOCK;
+      for (int p = 0; p < k1; p++) {
+        packed[at + p * COLUMN_BLOCK] = b1[j * ldb1 + p];
+      }
+      at += k1 * COLUMN_BLOCK;
+      for (int p = 0; p < k2; p++) {
+        packed[at + p * COLUMN_BLOCK] = b2[j * ldb2 + p];
+      }
+    }
+    return packed;
+  }
+
+  /**
+   * {@code sums[j] = Σ_p z[p] * w[j, p]} for the rows j of the blocks {@code [from, to)} of a
+   * matrix w of {@code k} columns packed by {@link #packRowsByColumn}: {@code sums} is indexed like
+   * the packed rows, {@code COLUMN_BLOCK} a block (padding rows included). Each sum starts at 0 and
+   * takes its terms in order of p by fused multiply-adds, so every implementation gives the same
+   * bits. {@code reverse} takes the blocks from the last one: the same sums, but a product that
+   * alternates directions starts on the blocks it read last, which are still in cache.
+   */
+  void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums);
 
   /**
    * A small product that overwrites C: {@code c[i, j] = alpha * Σ_p a[i, p] * b[p, j]} for

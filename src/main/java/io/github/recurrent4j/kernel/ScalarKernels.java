@@ -90,19 +90,18 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void rowDotRowPairs(int n, int k1, float[] a1, int a1Off, float[] b1, int b1Off, int ldb1, int k2, float[] a2,
-      int a2Off, float[] b2, int b2Off, int ldb2, float[] c, int cOff) {
-    for (int j = 0; j < n; j++) {
-      float sum = 0f;
-      int row1 = b1Off + j * ldb1;
-      for (int p = 0; p < k1; p++) {
-        sum += a1[a1Off + p] * b1[row1 + p];
+  public void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums) {
+    for (int i = from; i < to; i++) {
+      int block = reverse ? from + to - 1 - i : i;
+      int s = block * COLUMN_BLOCK;
+      java.util.Arrays.fill(sums, s, s + COLUMN_BLOCK, 0f);
+      int at = s * k;
+      for (int p = 0; p < k; p++, at += COLUMN_BLOCK) {
+        float zp = z[p];
+        for (int r = 0; r < COLUMN_BLOCK; r++) {
+          sums[s + r] = Math.fma(zp, packed[at + r], sums[s + r]);
+        }
       }
-      int row2 = b2Off + j * ldb2;
-      for (int p = 0; p < k2; p++) {
-        sum += a2[a2Off + p] * b2[row2 + p];
-      }
-      c[cOff + j] = c[cOff + j] + sum;
     }
   }
 

@@ -105,13 +105,13 @@ public final class Gru extends RecurrentLayer {
   protected void recurrentProduct(Run r, int t) {
     float[] hh = ((GruRun) r).hh;
     int gh = 3 * hiddenSize;
-    float[] bias = biasHh.value().data();
+    float[] bias = biasHh.array();
     for (int b = 0; b < r.batch; b++) {
       System.arraycopy(bias, 0, hh, (b * r.steps + t) * gh, gh);
     }
     if (resetBefore) {
       // hh[:, t, r|z] += h_{t-1} · W_h(r|z)ᵀ; the n part waits for r (stepForward)
-      Gemm.gemm(false, true, r.batch, 2 * hiddenSize, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.value().data(), 0,
+      Gemm.gemm(false, true, r.batch, 2 * hiddenSize, hiddenSize, 1f, r.h, 0, hiddenSize, weightHh.array(), 0,
           hiddenSize, 1f, hh, t * gh, r.steps * gh);
     } else {
       // hh[:, t] += h_{t-1} · W_hhᵀ
@@ -160,12 +160,12 @@ public final class Gru extends RecurrentLayer {
     int hs = hiddenSize;
     int gh = 3 * hs;
     int steps = run.steps;
-    float[] bias = biasHh.value().data();
+    float[] bias = biasHh.array();
     for (int b = 0; b < run.batch; b++) {
       System.arraycopy(bias, 2 * hs, run.hh, (b * steps + t) * gh + 2 * hs, hs);
     }
     // hh[:, t, n] += (r ⊙ h) · W_hnᵀ
-    Gemm.gemm(false, true, run.batch, hs, hs, 1f, run.rh, t * hs, steps * hs, weightHh.value().data(), 2 * hs * hs, hs,
+    Gemm.gemm(false, true, run.batch, hs, hs, 1f, run.rh, t * hs, steps * hs, weightHh.array(), 2 * hs * hs, hs,
         1f, run.hh, t * gh + 2 * hs, steps * gh);
     for (int b = 0; b < run.batch; b++) {
       if (t >= run.lengths[b]) {
@@ -265,7 +265,7 @@ public final class Gru extends RecurrentLayer {
       }
     }
     // d(r ⊙ h) = dN[:, t] · W_hn
-    Gemm.gemm(false, false, run.batch, hs, hs, 1f, dN, t * hs, steps * hs, weightHh.value().data(), 2 * hs * hs, hs, 0f,
+    Gemm.gemm(false, false, run.batch, hs, hs, 1f, dN, t * hs, steps * hs, weightHh.array(), 2 * hs * hs, hs, 0f,
         run.dRh, 0, hs);
     for (int b = 0; b < run.batch; b++) {
       if (t >= run.lengths[b]) {

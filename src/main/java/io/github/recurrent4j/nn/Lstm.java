@@ -247,9 +247,9 @@ public final class Lstm extends RecurrentLayer {
     float[] c = run.c;
     Kernels k = Kernels.active();
     int hs = hiddenSize;
-    float[] pi = peepI.value().data();
-    float[] pf = peepF.value().data();
-    float[] po = peepO.value().data();
+    float[] pi = peepI.array();
+    float[] pf = peepF.array();
+    float[] po = peepO.array();
     for (int j = 0; j < hs; j++) {
       gates[g0 + j] += pi[j] * c[st + j]; // i sees c_{t-1}
       gates[g0 + hs + j] += pf[j] * c[st + j]; // f sees c_{t-1}
@@ -285,7 +285,7 @@ public final class Lstm extends RecurrentLayer {
     int steps = run.steps;
     // projected = m[:, t] · W_hrᵀ
     Gemm.gemm(false, true, run.batch, p, hiddenSize, 1f, run.m, t * hiddenSize, steps * hiddenSize,
-        weightHr.value().data(), 0, hiddenSize, 0f, run.projected, 0, p);
+        weightHr.array(), 0, hiddenSize, 0f, run.projected, 0, p);
     for (int b = 0; b < run.batch; b++) {
       if (t < run.lengths[b]) {
         System.arraycopy(run.projected, b * p, run.h, b * p, p);
@@ -315,9 +315,9 @@ public final class Lstm extends RecurrentLayer {
     float[] tanhC = run.tanhC; // act(c_t)
     boolean tanh = options.activation() == Activation.TANH;
     boolean peep = options.peepholes();
-    float[] pi = peep ? peepI.value().data() : null;
-    float[] pf = peep ? peepF.value().data() : null;
-    float[] po = peep ? peepO.value().data() : null;
+    float[] pi = peep ? peepI.array() : null;
+    float[] pf = peep ? peepF.array() : null;
+    float[] po = peep ? peepO.array() : null;
     float[] dpi = peep ? peepI.grad().data() : null;
     float[] dpf = peep ? peepF.grad().data() : null;
     float[] dpo = peep ? peepO.grad().data() : null;
@@ -327,7 +327,7 @@ public final class Lstm extends RecurrentLayer {
     if (weightHr != null) {
       int p = outputSize;
       // dM = dh · W_hr, and dh of this step kept for dW_hr
-      Gemm.gemm(false, false, run.batch, hs, p, 1f, dh, 0, p, weightHr.value().data(), 0, hs, 0f, run.dM, 0, hs);
+      Gemm.gemm(false, false, run.batch, hs, p, 1f, dh, 0, p, weightHr.array(), 0, hs, 0f, run.dM, 0, hs);
       for (int b = 0; b < run.batch; b++) {
         int at = (b * steps + t) * p;
         if (t < run.lengths[b]) {

@@ -10,6 +10,7 @@ import io.github.recurrent4j.tensor.Tensor;
 public final class Parameter {
   private final String name;
   private final Tensor value;
+  private final float[] array; // value's data, read without counting as a change
   private final Tensor grad;
 
   public Parameter(String name, Tensor value) {
@@ -21,18 +22,20 @@ public final class Parameter {
     }
     this.name = name;
     this.value = value;
+    this.array = value.data();
     this.grad = Tensor.zerosLike(value);
   }
 
-  private Parameter(String name, Tensor value, Tensor grad) {
+  private Parameter(String name, Tensor value, float[] array, Tensor grad) {
     this.name = name;
     this.value = value;
+    this.array = array;
     this.grad = grad;
   }
 
   /** The same value and gradient under {@code prefix + name()}, for models that hold several layers. */
   public Parameter prefixed(String prefix) {
-    return new Parameter(prefix + name, value, grad);
+    return new Parameter(prefix + name, value, array, grad);
   }
 
   /** Adds {@code delta} (the shape of {@link #value()}) into {@link #grad()}. */
@@ -55,6 +58,15 @@ public final class Parameter {
   /** The live value; optimizers update it in place. */
   public Tensor value() {
     return value;
+  }
+
+  /**
+   * The value's live array for the layers' own reads: unlike {@code value().data()} it does not
+   * count as a change of the value ({@link Tensor#version()}), so that a forward pass does not
+   * make a stream repack weights that did not change. Never written through.
+   */
+  float[] array() {
+    return array;
   }
 
   /** The accumulated gradient of the loss with respect to {@link #value()}. */

@@ -327,11 +327,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     int gh = gateCount * hiddenSize;
     float[] h = r.mask == null ? r.h : r.hIn;
     if (r.batch == 1) {
-      Kernels.active().rowDotRows(outputSize, gh, 1f, h, 0, weightHh.value().data(), 0, outputSize, out, outOff);
+      Kernels.active().rowDotRows(outputSize, gh, 1f, h, 0, weightHh.array(), 0, outputSize, out, outOff);
     } else if (r.hhForward != null) {
       Gemm.gemm(r.batch, 1f, h, 0, outputSize, r.hhForward, 1f, out, outOff, ldOut);
     } else {
-      Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, h, 0, outputSize, weightHh.value().data(), 0, outputSize,
+      Gemm.gemm(false, true, r.batch, gh, outputSize, 1f, h, 0, outputSize, weightHh.array(), 0, outputSize,
           1f, out, outOff, ldOut);
     }
   }
@@ -461,38 +461,86 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   }
 
   /**
-   * Gate rows {@code [j0, j1)} of a stream step: {@code bias + (W_ih·x + W_hh·h)}, each row's two
-   * products as one dot product ({@link Kernels#rowDotRowPairs}, one reduction a row instead of
-   * two), for {@link #streamStep} and for a stream that splits its rows across threads. Only for
-   * cells that fold b_hh and use the default recurrent product ({@link #splitsStreamRows}).
+   * What a stream step of a cell that folds b_hh ({@link #packsStreamWeights}) reads: W_ih and W_hh
+   * packed side by side by {@link Kernels#packRowsByColumn}, and b_ih + b_hh, with the
+   * {@link Tensor#version() versions} of the four tensors they were made from. Immutable, and
+   * shared by all the layer's streams; made again when any of the versions moves.
    */
-  void streamRows(Run r, float[] x, int j0, int j1) {
-    float[] bias = biasIh.value().data();
-    float[] biasH = biasHh.value().data();
-    for (int j = j0; j < j1; j++) {
-      r.gates[j] = bias[j] + biasH[j];
+  static final class StreamWeights {
+    final float[] packed; // rows of [W_ih W_hh], by column in blocks of Kernels.COLUMN_BLOCK
+    final float[] bias; // (G·H) b_ih + b_hh
+    final int blocks;
+    private final long ih; // the versions of W_ih, W_hh, b_ih and b_hh they were made from
+    private final long hh;
+    private final long bi;
+    private final long bh;
+
+    StreamWeights(float[] packed, float[] bias, int blocks, long ih, long hh, long bi, long bh) {
+      this.packed = packed;
+      this.bias = bias;
+      this.blocks = blocks;
+      this.ih = ih;
+      this.hh = hh;
+      this.bi = bi;
+      this.bh = bh;
     }
-    Kernels.active().rowDotRowPairs(j1 - j0, inputSize, x, 0, weightIh.value().data(), j0 * inputSize, inputSize,
-        outputSize, r.h, 0, weightHh.value().data(), j0 * outputSize, outputSize, r.gates, j0);
   }
 
-  /** Whether {@link #streamRows} gives this cell's stream step (its gates are one slab after both products). */
-  boolean splitsStreamRows() {
-    return foldsHiddenBias();
+  private volatile StreamWeights streamWeights; // made by the first stream step, then when the weights change
+
+  /** Whether a stream step of this cell is {@link #streamBlocks} then the cell (its gates are one slab after both products). */
+  boolean packsStreamWeights() {
+    return foldsHiddenBias()
+        && (long) (gateCount * hiddenSize + Kernels.COLUMN_BLOCK) * (inputSize + outputSize) < Integer.MAX_VALUE - 8;
   }
 
-  /** One step of a stream: {@code r} is a (1, 1) Run whose state is the stream's. */
+  /** The stream weights of the current parameter values: the shared ones, or new ones if a parameter has changed. */
+  StreamWeights streamWeights() {
+    long ih = weightIh.value().version();
+    long hh = weightHh.value().version();
+    long bi = biasIh.value().version();
+    long bh = biasHh.value().version();
+    StreamWeights w = streamWeights;
+    if (w == null || w.ih != ih || w.hh != hh || w.bi != bi || w.bh != bh) {
+      int gh = gateCount * hiddenSize;
+      float[] packed = Kernels.packRowsByColumn(gh, inputSize, weightIh.array(), inputSize, outputSize,
+          weightHh.array(), outputSize);
+      float[] bias = new float[gh];
+      float[] biasI = biasIh.array();
+      float[] biasH = biasHh.array();
+      for (int j = 0; j < gh; j++) {
+        bias[j] = biasI[j] + biasH[j];
+      }
+      w = new StreamWeights(packed, bias, (gh + Kernels.COLUMN_BLOCK - 1) / Kernels.COLUMN_BLOCK, ih, hh, bi, bh);
+      streamWeights = w;
+    }
+    return w;
+  }
+
+  /**
+   * The gate rows of the blocks {@code [from, to)} of a stream step: {@code (b_ih + b_hh) + [W_ih W_hh]·z}
+   * with {@code z = [x h_{t-1}]}, the products through {@code sums} (one per packed row).
+   * {@code reverse} walks the blocks backwards, with the same bits.
+   */
+  void streamBlocks(Run r, StreamWeights w, float[] z, float[] sums, int from, int to, boolean reverse) {
+    Kernels.active().packedRowDots(inputSize + outputSize, z, w.packed, from, to, reverse, sums);
+    int end = Math.min(to * Kernels.COLUMN_BLOCK, gateCount * hiddenSize);
+    for (int j = from * Kernels.COLUMN_BLOCK; j < end; j++) {
+      r.gates[j] = w.bias[j] + sums[j];
+    }
+  }
+
+  /**
+   * One step of a stream of a cell that does not {@link #packsStreamWeights pack its weights}: {@code r}
+   * is a (1, 1) Run whose state is the stream's.
+   */
   void streamStep(Run r, float[] x) {
     int gh = gateCount * hiddenSize;
     System.arraycopy(r.h, 0, r.hPrev, 0, outputSize); // h_{t-1}, which the cell reads; the products read r.h
-    if (splitsStreamRows()) {
-      streamRows(r, x, 0, gh);
-    } else {
-      System.arraycopy(biasIh.value().data(), 0, r.gates, 0, gh);
-      // gates += W_ih · x, then the cell's own recurrent product
-      Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.value().data(), 0, inputSize, r.gates, 0);
-      recurrentProduct(r, 0);
-    }
+    System.arraycopy(biasIh.array(), 0, r.gates, 0, gh);
+    // gates += W_ih · x, then the cell's own recurrent product
+    Kernels.active().rowDotRows(inputSize, gh, 1f, x, 0, weightIh.array(), 0, inputSize, r.gates, 0);
+    recurrentProduct(r, 0);
     stepForward(r, 0);
   }
 
@@ -537,11 +585,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     startCell(r, initial == null ? null : initial.c());
     int gh = gateCount * hiddenSize;
     // Many steps of more than a few rows: pack W_hhᵀ once instead of at every step (the same bits).
-    r.hhForward = usePacked(r) ? Gemm.pack(true, outputSize, gh, weightHh.value().data(), 0, outputSize,
+    r.hhForward = usePacked(r) ? Gemm.pack(true, outputSize, gh, weightHh.array(), 0, outputSize,
         r.hhForward) : null;
     // gates = x · W_ihᵀ + b_ih (+ b_hh), all steps at once
-    float[] bias = biasIh.value().data();
-    float[] biasH = biasHh.value().data();
+    float[] bias = biasIh.array();
+    float[] biasH = biasHh.array();
     boolean fold = foldsHiddenBias();
     if (b * t > 0) {
       for (int j = 0; j < gh; j++) {
@@ -552,7 +600,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       }
     }
     if (b * t > 0) {
-      Gemm.gemm(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.value().data(), 0, inputSize,
+      Gemm.gemm(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.array(), 0, inputSize,
           1f, r.gates, 0, gh);
     }
     for (int step = 0; step < t; step++) {
@@ -638,7 +686,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     if (r.hhBackward != null) {
       Gemm.gemm(r.batch, 1f, dGh, off, ld, r.hhBackward, beta, out, 0, outputSize);
     } else {
-      Gemm.gemm(false, false, r.batch, outputSize, gh, 1f, dGh, off, ld, weightHh.value().data(), 0, outputSize, beta,
+      Gemm.gemm(false, false, r.batch, outputSize, gh, 1f, dGh, off, ld, weightHh.array(), 0, outputSize, beta,
           out, 0, outputSize);
     }
   }
@@ -675,7 +723,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     startCellGrad(r, gradFinal == null ? null : gradFinal.c());
     float[] dy = gradOutput.data();
     float[] dGh = dGatesHh(r);
-    r.hhBackward = usePacked(r) ? Gemm.pack(false, gh, outputSize, weightHh.value().data(), 0, outputSize,
+    r.hhBackward = usePacked(r) ? Gemm.pack(false, gh, outputSize, weightHh.array(), 0, outputSize,
         r.hhBackward) : null;
     for (int step = t - 1; step >= 0; step--) {
       // dh += dy[:, t] for valid rows (padded outputs are constant zeros)
@@ -708,7 +756,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       float[] hSeen = r.mask == null ? r.hPrev : r.hPrevIn; // what W_hh read: h_{t-1}, masked with dropout
       Gemm.gemm(true, false, gh, outputSize, b * t, 1f, dGh, 0, gh, hSeen, 0, outputSize, 1f,
           weightHh.grad().data(), 0, outputSize);
-      Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.value().data(), 0, inputSize, 0f,
+      Gemm.gemm(false, false, b * t, inputSize, gh, 1f, r.dGates, 0, gh, weightIh.array(), 0, inputSize, 0f,
           dx.data(), 0, inputSize);
     }
     if (bias && dGh == r.dGates) { // b_ih and b_hh get the same gradient: sum the columns once, add to both

@@ -6,7 +6,8 @@ import java.util.Arrays;
  * A dense float32 tensor: a contiguous row-major {@code float[]} with a shape.
  *
  * <p>{@link #data()} is the live array: writing into it changes the tensor. {@link #reshape}
- * returns a view that shares the array. Element access through {@link #get} and {@link #set} is
+ * returns a view that shares the array. {@link #version()} counts the occasions on which the data
+ * may have changed, for caches built from it (a recurrent stream's packed weights). Element access through {@link #get} and {@link #set} is
  * bounds-checked per dimension; hot loops work on {@link #data()} directly.
  *
  * <p>A tensor of rank 0 (shape {@code []}) holds one element.
@@ -15,9 +16,15 @@ public final class Tensor {
   private final float[] data; // (product of shape)
   private final int[] shape;
   private final int[] strides; // row-major strides, in elements
+  private final long[] version; // {count}: shared with the views of reshape, which share the data
 
   private Tensor(float[] data, int[] shape) {
+    this(data, shape, new long[1]);
+  }
+
+  private Tensor(float[] data, int[] shape, long[] version) {
     this.data = data;
+    this.version = version;
     this.shape = shape;
     this.strides = new int[shape.length];
     int stride = 1;
@@ -64,9 +71,25 @@ public final class Tensor {
     return new Tensor(new float[other.data.length], other.shape.clone());
   }
 
-  /** The live row-major data array. */
+  /**
+   * The live row-major data array. Handing it out counts as a possible change: it raises
+   * {@link #version()}, since anything may be written through it.
+   */
   public float[] data() {
+    version[0]++;
     return data;
+  }
+
+  /**
+   * A count that grows whenever the data may have changed: at every call of {@link #data()},
+   * {@link #copyFrom}, {@link #fill} and {@link #set}, on this tensor or a view of it from
+   * {@link #reshape}. A cache derived from the data (a recurrent stream's packed copy of its
+   * weights) compares it to know when to rebuild. A write through an array obtained from
+   * {@code data()} before the cache was built is the one change it cannot see: fetch the array
+   * again, or call {@code data()} once more, after such a write.
+   */
+  public long version() {
+    return version[0];
   }
 
   /** A copy of the shape. */
@@ -139,7 +162,7 @@ public final class Tensor {
       throw new IllegalArgumentException("Tensor.reshape: cannot reshape " + Arrays.toString(shape) + " ("
           + data.length + " elements) into " + Arrays.toString(newShape));
     }
-    return new Tensor(data, s);
+    return new Tensor(data, s, version);
   }
 
   /** A deep copy. */
@@ -154,12 +177,14 @@ public final class Tensor {
           + " does not match " + Arrays.toString(shape));
     }
     System.arraycopy(source.data, 0, data, 0, data.length);
+    version[0]++;
     return this;
   }
 
   /** Sets every element to {@code value}. */
   public Tensor fill(float value) {
     Arrays.fill(data, value);
+    version[0]++;
     return this;
   }
 
@@ -171,6 +196,7 @@ public final class Tensor {
   /** Sets the element at the given index. */
   public void set(float value, int... index) {
     data[offsetOf(index)] = value;
+    version[0]++;
   }
 
   /** The flat row-major offset of an index, checked per dimension. */

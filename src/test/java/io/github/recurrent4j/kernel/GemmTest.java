@@ -361,54 +361,55 @@ class GemmTest {
   }
 
   /**
-   * A stream step's fused gate products: rowDotRowPairs gives the bits of rowDotRows over the
-   * concatenated vectors and rows (for the SIMD kernel when the first part is whole vectors, for
-   * the scalar one always), and the sums in double, for row counts on both sides of the SIMD
-   * kernel's 16-row groups, tails in either part, offsets and padded row strides.
+   * A stream step's gate products: packRowsByColumn then packedRowDots give, for every row of the
+   * concatenated matrix {@code [b1 b2]}, the dot product with z as one chain of fused multiply-adds
+   * in column order (held here to that chain written out with Math.fma, bit for bit, and to the sum
+   * in double), for any range of blocks in either direction; the padding rows of the last block sum
+   * to zero. Row counts on both sides of a block, parts of either width zero, padded row strides.
    */
   @ParameterizedTest
   @MethodSource("kernels")
-  void rowDotRowPairsIsTheDotProductOfTheConcatenations(Kernels kernels) {
+  void packedRowDotsAreTheDotProductsOfTheConcatenatedRows(Kernels kernels) {
     Rng rng = new Rng(31);
-    boolean scalar = kernels instanceof ScalarKernels;
-    for (int[] shape : new int[][] {{1, 64, 256}, {16, 64, 256}, {37, 64, 256}, {40, 64, 3}, {33, 5, 70}, {17, 19, 0},
-        {20, 0, 45}, {3, 1, 1}}) {
+    int bw = Kernels.COLUMN_BLOCK;
+    for (int[] shape : new int[][] {{1, 64, 256}, {1024, 64, 256}, {300, 7, 33}, {128, 0, 45}, {129, 19, 0},
+        {5, 1, 1}}) {
       int n = shape[0];
       int k1 = shape[1];
       int k2 = shape[2];
+      int k = k1 + k2;
       int ldb1 = k1 + 2;
       int ldb2 = k2 + 3;
-      float[] a1 = random(rng, 1 + k1);
-      float[] a2 = random(rng, 2 + k2);
-      float[] b1 = random(rng, 3 + n * ldb1);
-      float[] b2 = random(rng, 1 + n * ldb2);
-      float[] c0 = random(rng, 2 + n + 1);
-      float[] c = c0.clone();
-      kernels.rowDotRowPairs(n, k1, a1, 1, b1, 3, ldb1, k2, a2, 2, b2, 1, ldb2, c, 2);
-      // the concatenations [a1 a2] and, row by row, [b1_j b2_j]
-      float[] a = new float[k1 + k2];
-      System.arraycopy(a1, 1, a, 0, k1);
-      System.arraycopy(a2, 2, a, k1, k2);
-      float[] b = new float[n * (k1 + k2)];
-      double[] sums = new double[n];
-      for (int j = 0; j < n; j++) {
-        System.arraycopy(b1, 3 + j * ldb1, b, j * (k1 + k2), k1);
-        System.arraycopy(b2, 1 + j * ldb2, b, j * (k1 + k2) + k1, k2);
-        for (int p = 0; p < k1 + k2; p++) {
-          sums[j] += (double) a[p] * b[j * (k1 + k2) + p];
+      float[] b1 = random(rng, n * ldb1);
+      float[] b2 = random(rng, n * ldb2);
+      float[] z = random(rng, k);
+      float[] packed = Kernels.packRowsByColumn(n, k1, b1, ldb1, k2, b2, ldb2);
+      int blocks = (n + bw - 1) / bw;
+      assertThat(packed).hasSize(blocks * bw * k);
+      String what = kernels.name() + " n=" + n + " k1=" + k1 + " k2=" + k2;
+      for (boolean reverse : new boolean[] {false, true}) {
+        float[] sums = random(rng, blocks * bw); // every element is overwritten
+        kernels.packedRowDots(k, z, packed, 0, blocks, reverse, sums);
+        for (int j = 0; j < blocks * bw; j++) {
+          float chain = 0f;
+          double exact = 0;
+          for (int p = 0; p < k && j < n; p++) {
+            float w = p < k1 ? b1[j * ldb1 + p] : b2[j * ldb2 + p - k1];
+            chain = Math.fma(z[p], w, chain);
+            exact += (double) z[p] * w;
+          }
+          assertThat(sums[j]).as("%s reverse=%b row %d", what, reverse, j).isEqualTo(chain);
+          assertThat((double) sums[j]).as("%s row %d in double", what, j)
+              .isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.sqrt(k))));
         }
       }
-      String what = kernels.name() + " n=" + n + " k1=" + k1 + " k2=" + k2;
-      if (scalar || k1 % 64 == 0) {
-        float[] concatenated = c0.clone();
-        kernels.rowDotRows(k1 + k2, n, 1f, a, 0, b, 0, k1 + k2, concatenated, 2);
-        assertThat(c).as(what).containsExactly(concatenated);
-      }
-      for (int j = 0; j < c.length; j++) {
-        boolean in = j >= 2 && j < 2 + n;
-        double expected = in ? c0[j] + sums[j - 2] : c0[j];
-        assertThat((double) c[j]).as("%s, c[%d]", what, j).isCloseTo(expected, org.assertj.core.data.Offset.offset(
-            1e-5 * (1 + Math.abs(expected) + Math.sqrt(k1 + k2))));
+      if (blocks > 1) { // a range of blocks touches only its own rows
+        float[] sums = new float[blocks * bw];
+        java.util.Arrays.fill(sums, 7f);
+        kernels.packedRowDots(k, z, packed, 1, blocks, true, sums);
+        for (int j = 0; j < bw; j++) {
+          assertThat(sums[j]).as("%s row %d outside the range", what, j).isEqualTo(7f);
+        }
       }
     }
   }

@@ -10,6 +10,7 @@ import io.github.recurrent4j.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -129,6 +130,88 @@ class RecurrentStreamTest {
     } finally {
       io.github.recurrent4j.kernel.Parallel.setThreads(before);
     }
+  }
+
+  /**
+   * A stream steps on a packed copy of its layer's weights. Every way of changing a weight or a bias
+   * between two steps shows in the next one, which gives the bits of a stream made after the change
+   * and started from the same state; and a change of one layer's weights leaves another's alone.
+   */
+  @Test
+  void aStepSeesEveryChangeOfTheWeightsMadeBeforeIt() {
+    Rng rng = new Rng(12);
+    Tensor other = Init.normal(Tensor.zeros(96, 5), 0, 1, rng);
+    List<Map.Entry<String, java.util.function.Consumer<Lstm>>> changes = List.of(
+        Map.entry("an optimizer step", lstm -> {
+          for (Parameter p : lstm.parameters()) {
+            p.grad().fill(0.5f);
+          }
+          new io.github.recurrent4j.optim.Sgd(lstm.parameters(), 0.1).step();
+        }),
+        Map.entry("a write through data()", lstm -> lstm.parameters().get(1).value().data()[7] += 0.75f),
+        Map.entry("copyFrom", lstm -> lstm.parameters().get(0).value().copyFrom(other)),
+        Map.entry("fill of a bias", lstm -> lstm.parameters().get(2).value().fill(0.3f)),
+        Map.entry("set of a bias", lstm -> lstm.parameters().get(3).value().set(-2f, 50)),
+        Map.entry("a write through a reshaped view", lstm -> lstm.parameters().get(1).value().reshape(-1).data()[3] = 4f),
+        Map.entry("a state-dict load", lstm -> lstm.loadStateDict(new Lstm(5, 24, new Rng(99)).stateDict())),
+        Map.entry("an initializer", lstm -> lstm.initialize(RecurrentLayer.Initializer.GLOROT_ORTHOGONAL, new Rng(5))));
+    for (Map.Entry<String, java.util.function.Consumer<Lstm>> change : changes) {
+      Lstm lstm = new Lstm(5, 24, new Rng(3));
+      Lstm bystander = new Lstm(5, 24, new Rng(3));
+      RecurrentStream stream = lstm.newStream();
+      RecurrentStream bystanderStream = bystander.newStream();
+      float[] x = new float[5];
+      for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < x.length; i++) {
+          x[i] = (float) rng.nextGaussian();
+        }
+        stream.step(x);
+        bystanderStream.step(x);
+      }
+      RnnState before = stream.state();
+      float[] unchanged = stepOfACopy(lstm, before, x);
+      change.getValue().accept(lstm);
+      float[] expected = stepOfACopy(lstm, before, x);
+      assertThat(expected).as(change.getKey() + " changed the output").isNotEqualTo(unchanged);
+      assertThat(stream.step(x)).as(change.getKey()).containsExactly(expected);
+      RecurrentStream bystanderFresh = bystander.newStream();
+      bystanderFresh.reset(bystanderStream.state());
+      assertThat(bystanderStream.step(x)).as("another layer after " + change.getKey())
+          .containsExactly(bystanderFresh.step(x));
+    }
+  }
+
+  /** One step of a new layer holding a copy of {@code lstm}'s weights, from {@code state}. */
+  private static float[] stepOfACopy(Lstm lstm, RnnState state, float[] x) {
+    Lstm copy = new Lstm(lstm.inputSize(), lstm.hiddenSize(), new Rng(0));
+    copy.loadStateDict(lstm.stateDict());
+    RecurrentStream stream = copy.newStream();
+    stream.reset(state);
+    return stream.step(x).clone();
+  }
+
+  /**
+   * The packed weights are made once and shared by the layer's streams: steps, new streams,
+   * inference and a training forward and backward on the layer, which read the weights without
+   * changing them, keep the same copy (the repacking they would otherwise cause costs about two
+   * steps each).
+   */
+  @Test
+  void readingTheWeightsKeepsThePackedCopy() {
+    Rng rng = new Rng(4);
+    Lstm lstm = new Lstm(5, 24, rng);
+    float[] x = {0.1f, -0.2f, 0.3f, 0.4f, -0.5f};
+    lstm.newStream().step(x);
+    RecurrentLayer.StreamWeights packed = lstm.streamWeights();
+    RecurrentStream stream = lstm.newStream();
+    stream.step(x);
+    Tensor seq = Init.normal(Tensor.zeros(2, 3, 5), 0, 1, rng);
+    lstm.infer(seq, null, null);
+    lstm.forward(seq, null, null);
+    lstm.backward(Tensor.full(1f, 2, 3, 24), null);
+    lstm.stateDict();
+    stream.step(x);
+    assertThat(lstm.streamWeights()).isSameAs(packed);
   }
 
   @ParameterizedTest

@@ -84,4 +84,32 @@ class TensorTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Tensor.copyFrom: shape [3] does not match [2]");
   }
+
+  /** Every way to change the data raises the version, of the tensor and of its reshaped views; reads do not. */
+  @Test
+  void theVersionCountsEveryPossibleChange() {
+    Tensor t = Tensor.zeros(2, 3);
+    Tensor view = t.reshape(6);
+    long v = t.version();
+    t.get(1, 2);
+    t.shape();
+    t.copy();
+    assertThat(t.version()).as("reads").isEqualTo(v);
+    t.data();
+    assertThat(t.version()).as("data()").isGreaterThan(v);
+    v = t.version();
+    t.fill(1f);
+    assertThat(t.version()).as("fill").isGreaterThan(v);
+    v = t.version();
+    t.set(2f, 0, 1);
+    assertThat(t.version()).as("set").isGreaterThan(v);
+    v = t.version();
+    t.copyFrom(Tensor.full(3f, 2, 3));
+    assertThat(t.version()).as("copyFrom").isGreaterThan(v);
+    v = t.version();
+    view.data()[4] = 5f;
+    assertThat(t.version()).as("a view's data()").isGreaterThan(v);
+    assertThat(view.version()).isEqualTo(t.version());
+    assertThat(Tensor.zeros(2, 3).version()).as("another tensor").isZero();
+  }
 }

@@ -452,7 +452,7 @@ public final class VectorKernels implements Kernels {
     int j = 0;
     if (L == 16) {
       for (; j + 16 <= n; j += 16) {
-        dotRowPairs16(alpha, k, kv, a, aOff, b, bOff + j * ldb, ldb, 0, 0, a, aOff, b, 0, 0, c, cOff + j);
+        dotRows16(alpha, k, kv, a, aOff, b, bOff + j * ldb, ldb, c, cOff + j);
       }
     }
     for (; j + 4 <= n; j += 4) {
@@ -492,43 +492,58 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void rowDotRowPairs(int n, int k1, float[] a1, int a1Off, float[] b1, int b1Off, int ldb1, int k2, float[] a2,
-      int a2Off, float[] b2, int b2Off, int ldb2, float[] c, int cOff) {
-    int kv1 = k1 - k1 % L;
-    int kv2 = k2 - k2 % L;
-    int j = 0;
-    if (L == 16) {
-      for (; j + 16 <= n; j += 16) {
-        dotRowPairs16(1f, k1, kv1, a1, a1Off, b1, b1Off + j * ldb1, ldb1, k2, kv2, a2, a2Off, b2, b2Off + j * ldb2, ldb2,
-            c, cOff + j);
+  public void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums) {
+    for (int i = from; i < to; i++) {
+      int block = reverse ? from + to - 1 - i : i;
+      for (int part = 0; part < COLUMN_BLOCK; part += 8 * L) { // one part with 512-bit vectors
+        columnDots8(k, z, packed, block * COLUMN_BLOCK * k + part, sums, block * COLUMN_BLOCK + part);
       }
-    }
-    float[] lanes = LANES.get();
-    for (; j < n; j++) {
-      int r1 = b1Off + j * ldb1;
-      int r2 = b2Off + j * ldb2;
-      FloatVector s = FloatVector.zero(S);
-      for (int p = 0; p < kv1; p += L) {
-        s = FloatVector.fromArray(S, a1, a1Off + p).fma(FloatVector.fromArray(S, b1, r1 + p), s);
-      }
-      for (int p = 0; p < kv2; p += L) {
-        s = FloatVector.fromArray(S, a2, a2Off + p).fma(FloatVector.fromArray(S, b2, r2 + p), s);
-      }
-      s.intoArray(lanes, 0);
-      float sum = dotTail(dotTail(laneSum(lanes, 0), a1, a1Off, b1, r1, kv1, k1), a2, a2Off, b2, r2, kv2, k2);
-      c[cOff + j] = c[cOff + j] + sum;
     }
   }
 
   /**
-   * Sixteen rows of {@link #rowDotRowPairs} (and of {@link #rowDotRows}, with an empty second pair),
-   * for L == 16: both pairs' products go into the same 16 partial-sum vectors, then a fixed tree of
-   * blends and lane swaps turns them into one vector whose lane q is the sum for row q (the same
-   * additions every time). A method of its own: inlined into rowDotRows, the whole was too big for
-   * C1, which gave up on it and left it interpreted.
+   * {@link #packedRowDots} for 8 vectors of rows of one block, from {@code at}: one vector of z
+   * broadcast per column, 8 fused multiply-adds into 8 accumulators, the block's next column
+   * {@code COLUMN_BLOCK} floats on.
    */
-  private static void dotRowPairs16(float alpha, int k1, int kv1, float[] a1, int a1Off, float[] b1, int r1, int ldb1,
-      int k2, int kv2, float[] a2, int a2Off, float[] b2, int r2, int ldb2, float[] c, int cOff) {
+  private static void columnDots8(int k, float[] z, float[] packed, int at, float[] sums, int sOff) {
+    FloatVector s0 = FloatVector.zero(S);
+    FloatVector s1 = s0;
+    FloatVector s2 = s0;
+    FloatVector s3 = s0;
+    FloatVector s4 = s0;
+    FloatVector s5 = s0;
+    FloatVector s6 = s0;
+    FloatVector s7 = s0;
+    for (int p = 0; p < k; p++, at += COLUMN_BLOCK) {
+      FloatVector zp = FloatVector.broadcast(S, z[p]);
+      s0 = zp.fma(FloatVector.fromArray(S, packed, at), s0);
+      s1 = zp.fma(FloatVector.fromArray(S, packed, at + L), s1);
+      s2 = zp.fma(FloatVector.fromArray(S, packed, at + 2 * L), s2);
+      s3 = zp.fma(FloatVector.fromArray(S, packed, at + 3 * L), s3);
+      s4 = zp.fma(FloatVector.fromArray(S, packed, at + 4 * L), s4);
+      s5 = zp.fma(FloatVector.fromArray(S, packed, at + 5 * L), s5);
+      s6 = zp.fma(FloatVector.fromArray(S, packed, at + 6 * L), s6);
+      s7 = zp.fma(FloatVector.fromArray(S, packed, at + 7 * L), s7);
+    }
+    s0.intoArray(sums, sOff);
+    s1.intoArray(sums, sOff + L);
+    s2.intoArray(sums, sOff + 2 * L);
+    s3.intoArray(sums, sOff + 3 * L);
+    s4.intoArray(sums, sOff + 4 * L);
+    s5.intoArray(sums, sOff + 5 * L);
+    s6.intoArray(sums, sOff + 6 * L);
+    s7.intoArray(sums, sOff + 7 * L);
+  }
+
+  /**
+   * Sixteen rows of {@link #rowDotRows}, for L == 16: the products go into 16 partial-sum vectors,
+   * then a fixed tree of blends and lane swaps turns them into one vector whose lane q is the sum
+   * for row q (the same additions every time). A method of its own: inlined into rowDotRows, the
+   * whole was too big for C1, which gave up on it and left it interpreted.
+   */
+  private static void dotRows16(float alpha, int k, int kv, float[] a, int aOff, float[] b, int r, int ldb, float[] c,
+      int cOff) {
     FloatVector s0 = FloatVector.zero(S);
     FloatVector s1 = s0;
     FloatVector s2 = s0;
@@ -545,45 +560,24 @@ public final class VectorKernels implements Kernels {
     FloatVector s13 = s0;
     FloatVector s14 = s0;
     FloatVector s15 = s0;
-    // Both pairs into the same accumulators, for one reduction. The two loops are written out: one
-    // loop over the two pairs made C2 box the vectors (6x slower).
-    for (int p = 0; p < kv1; p += L) {
-      FloatVector x = FloatVector.fromArray(S, a1, a1Off + p);
-      s0 = x.fma(FloatVector.fromArray(S, b1, r1 + p), s0);
-      s1 = x.fma(FloatVector.fromArray(S, b1, r1 + 1 * ldb1 + p), s1);
-      s2 = x.fma(FloatVector.fromArray(S, b1, r1 + 2 * ldb1 + p), s2);
-      s3 = x.fma(FloatVector.fromArray(S, b1, r1 + 3 * ldb1 + p), s3);
-      s4 = x.fma(FloatVector.fromArray(S, b1, r1 + 4 * ldb1 + p), s4);
-      s5 = x.fma(FloatVector.fromArray(S, b1, r1 + 5 * ldb1 + p), s5);
-      s6 = x.fma(FloatVector.fromArray(S, b1, r1 + 6 * ldb1 + p), s6);
-      s7 = x.fma(FloatVector.fromArray(S, b1, r1 + 7 * ldb1 + p), s7);
-      s8 = x.fma(FloatVector.fromArray(S, b1, r1 + 8 * ldb1 + p), s8);
-      s9 = x.fma(FloatVector.fromArray(S, b1, r1 + 9 * ldb1 + p), s9);
-      s10 = x.fma(FloatVector.fromArray(S, b1, r1 + 10 * ldb1 + p), s10);
-      s11 = x.fma(FloatVector.fromArray(S, b1, r1 + 11 * ldb1 + p), s11);
-      s12 = x.fma(FloatVector.fromArray(S, b1, r1 + 12 * ldb1 + p), s12);
-      s13 = x.fma(FloatVector.fromArray(S, b1, r1 + 13 * ldb1 + p), s13);
-      s14 = x.fma(FloatVector.fromArray(S, b1, r1 + 14 * ldb1 + p), s14);
-      s15 = x.fma(FloatVector.fromArray(S, b1, r1 + 15 * ldb1 + p), s15);
-    }
-    for (int p = 0; p < kv2; p += L) {
-      FloatVector x = FloatVector.fromArray(S, a2, a2Off + p);
-      s0 = x.fma(FloatVector.fromArray(S, b2, r2 + p), s0);
-      s1 = x.fma(FloatVector.fromArray(S, b2, r2 + 1 * ldb2 + p), s1);
-      s2 = x.fma(FloatVector.fromArray(S, b2, r2 + 2 * ldb2 + p), s2);
-      s3 = x.fma(FloatVector.fromArray(S, b2, r2 + 3 * ldb2 + p), s3);
-      s4 = x.fma(FloatVector.fromArray(S, b2, r2 + 4 * ldb2 + p), s4);
-      s5 = x.fma(FloatVector.fromArray(S, b2, r2 + 5 * ldb2 + p), s5);
-      s6 = x.fma(FloatVector.fromArray(S, b2, r2 + 6 * ldb2 + p), s6);
-      s7 = x.fma(FloatVector.fromArray(S, b2, r2 + 7 * ldb2 + p), s7);
-      s8 = x.fma(FloatVector.fromArray(S, b2, r2 + 8 * ldb2 + p), s8);
-      s9 = x.fma(FloatVector.fromArray(S, b2, r2 + 9 * ldb2 + p), s9);
-      s10 = x.fma(FloatVector.fromArray(S, b2, r2 + 10 * ldb2 + p), s10);
-      s11 = x.fma(FloatVector.fromArray(S, b2, r2 + 11 * ldb2 + p), s11);
-      s12 = x.fma(FloatVector.fromArray(S, b2, r2 + 12 * ldb2 + p), s12);
-      s13 = x.fma(FloatVector.fromArray(S, b2, r2 + 13 * ldb2 + p), s13);
-      s14 = x.fma(FloatVector.fromArray(S, b2, r2 + 14 * ldb2 + p), s14);
-      s15 = x.fma(FloatVector.fromArray(S, b2, r2 + 15 * ldb2 + p), s15);
+    for (int p = 0; p < kv; p += L) {
+      FloatVector x = FloatVector.fromArray(S, a, aOff + p);
+      s0 = x.fma(FloatVector.fromArray(S, b, r + p), s0);
+      s1 = x.fma(FloatVector.fromArray(S, b, r + 1 * ldb + p), s1);
+      s2 = x.fma(FloatVector.fromArray(S, b, r + 2 * ldb + p), s2);
+      s3 = x.fma(FloatVector.fromArray(S, b, r + 3 * ldb + p), s3);
+      s4 = x.fma(FloatVector.fromArray(S, b, r + 4 * ldb + p), s4);
+      s5 = x.fma(FloatVector.fromArray(S, b, r + 5 * ldb + p), s5);
+      s6 = x.fma(FloatVector.fromArray(S, b, r + 6 * ldb + p), s6);
+      s7 = x.fma(FloatVector.fromArray(S, b, r + 7 * ldb + p), s7);
+      s8 = x.fma(FloatVector.fromArray(S, b, r + 8 * ldb + p), s8);
+      s9 = x.fma(FloatVector.fromArray(S, b, r + 9 * ldb + p), s9);
+      s10 = x.fma(FloatVector.fromArray(S, b, r + 10 * ldb + p), s10);
+      s11 = x.fma(FloatVector.fromArray(S, b, r + 11 * ldb + p), s11);
+      s12 = x.fma(FloatVector.fromArray(S, b, r + 12 * ldb + p), s12);
+      s13 = x.fma(FloatVector.fromArray(S, b, r + 13 * ldb + p), s13);
+      s14 = x.fma(FloatVector.fromArray(S, b, r + 14 * ldb + p), s14);
+      s15 = x.fma(FloatVector.fromArray(S, b, r + 15 * ldb + p), s15);
     }
     FloatVector u0 = s0.blend(s1, BIT0).add(s1.blend(s0, BIT0).rearrange(SWAP0));
     FloatVector u1 = s2.blend(s3, BIT0).add(s3.blend(s2, BIT0).rearrange(SWAP0));
@@ -600,12 +594,12 @@ public final class VectorKernels implements Kernels {
     FloatVector w0 = v0.blend(v1, BIT2).add(v1.blend(v0, BIT2).rearrange(SWAP2));
     FloatVector w1 = v2.blend(v3, BIT2).add(v3.blend(v2, BIT2).rearrange(SWAP2));
     FloatVector sums = w0.blend(w1, BIT3).add(w1.blend(w0, BIT3).rearrange(SWAP3));
-    if (kv1 < k1 || kv2 < k2) {
+    if (kv < k) {
       // The last k % L columns, row by row. Not by masked loads: JDK 17 intrinsifies those only
       // when the whole vector lies inside the array, and its fallback allocates.
       float[] tails = LANES.get();
       for (int q = 0; q < 16; q++) {
-        tails[q] = dotTail(dotTail(0f, a1, a1Off, b1, r1 + q * ldb1, kv1, k1), a2, a2Off, b2, r2 + q * ldb2, kv2, k2);
+        tails[q] = dotTail(0f, a, aOff, b, r + q * ldb, kv, k);
       }
       sums = sums.add(FloatVector.fromArray(S, tails, 0));
     }
