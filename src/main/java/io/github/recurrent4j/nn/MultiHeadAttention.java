@@ -341,11 +341,13 @@ public final class MultiHeadAttention implements Layer {
         Arrays.fill(g, (row * tq + queryLengths[row]) * e, (row + 1) * tq * e, 0f); // padded outputs are constants
       }
     }
-    // out = context W_oᵀ + b_o
-    Gemm.gemm(true, false, e, e, b * tq, 1f, g, 0, e, context, 0, e, 1f, outProjWeight.grad().data(), 0, e);
+    // out = context W_oᵀ + b_o. The bias sums and dContext before dW_o: they read g in order and
+    // leave it in cache for dW_o, whose transposed reads of g, first from memory, took 0.72 ms
+    // against 0.53 ms now (W7, 1 thread, the phase alone).
     RecurrentLayer.columnSums(g, b * tq, e, outProjBias.grad().data());
     dContext = reuse(dContext, b * tq * e);
     Gemm.gemm(false, false, b * tq, e, e, 1f, g, 0, e, outProjWeight.value().data(), 0, e, 0f, dContext, 0, e);
+    Gemm.gemm(true, false, e, e, b * tq, 1f, g, 0, e, context, 0, e, 1f, outProjWeight.grad().data(), 0, e);
     // every slice of dQ, dK and dV below is written once (beta 0), so the arrays need no clearing
     float[] dq = dProjected = reuse(dProjected, self ? b * tq * 3 * e : b * tq * e);
     float[] dK = self ? dq : (dk = reuse(dk, b * tk * e));
