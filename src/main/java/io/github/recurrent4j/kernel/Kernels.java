@@ -43,6 +43,11 @@ public interface Kernels {
   /** Rows in a block of the layout of {@link #packRowsByColumn}. */
   int COLUMN_BLOCK = 128;
 
+  /** The number of blocks of {@link #COLUMN_BLOCK} rows that hold {@code rows} rows. */
+  static int columnBlocks(int rows) {
+    return (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+  }
+
   /**
    * Packs the rows {@code [0, rows)} of the concatenated matrix {@code [b1 b2]} ({@code k1 + k2}
    * columns; row j is {@code b1[j*ldb1 .. +k1)} then {@code b2[j*ldb2 .. +k2)}) for
@@ -54,7 +59,7 @@ public interface Kernels {
    */
   static float[] packRowsByColumn(int rows, int k1, float[] b1, int ldb1, int k2, float[] b2, int ldb2) {
     int k = k1 + k2;
-    int blocks = (rows + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    int blocks = columnBlocks(rows);
     if ((long) blocks * COLUMN_BLOCK * k > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("Kernels.packRowsByColumn: " + rows + " rows of " + k
           + " columns are more than one array can hold");

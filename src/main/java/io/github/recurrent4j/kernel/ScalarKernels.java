@@ -1,5 +1,7 @@
 package io.github.recurrent4j.kernel;
 
+import java.util.Arrays;
+
 /**
  * The scalar reference kernels: plain loops, with exp, tanh and sigmoid from {@link FloatMath},
  * which the SIMD kernels repeat lane by lane, so those give identical bits on both paths. Used
@@ -94,7 +96,7 @@ public final class ScalarKernels implements Kernels {
     for (int i = from; i < to; i++) {
       int block = reverse ? from + to - 1 - i : i;
       int s = block * COLUMN_BLOCK;
-      java.util.Arrays.fill(sums, s, s + COLUMN_BLOCK, 0f);
+      Arrays.fill(sums, s, s + COLUMN_BLOCK, 0f);
       int at = s * k;
       for (int p = 0; p < k; p++, at += COLUMN_BLOCK) {
         float zp = z[p];

@@ -491,7 +491,8 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
   /** Whether a stream step of this cell is {@link #streamBlocks} then the cell (its gates are one slab after both products). */
   boolean packsStreamWeights() {
     return foldsHiddenBias()
-        && (long) (gateCount * hiddenSize + Kernels.COLUMN_BLOCK) * (inputSize + outputSize) < Integer.MAX_VALUE - 8;
+        && (long) Kernels.columnBlocks(gateCount * hiddenSize) * Kernels.COLUMN_BLOCK * (inputSize + outputSize)
+            <= Integer.MAX_VALUE - 8; // else packRowsByColumn could not hold it
   }
 
   /** The stream weights of the current parameter values: the shared ones, or new ones if a parameter has changed. */
@@ -511,7 +512,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       for (int j = 0; j < gh; j++) {
         bias[j] = biasI[j] + biasH[j];
       }
-      w = new StreamWeights(packed, bias, (gh + Kernels.COLUMN_BLOCK - 1) / Kernels.COLUMN_BLOCK, ih, hh, bi, bh);
+      w = new StreamWeights(packed, bias, Kernels.columnBlocks(gh), ih, hh, bi, bh);
       streamWeights = w;
     }
     return w;

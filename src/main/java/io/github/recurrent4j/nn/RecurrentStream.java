@@ -34,7 +34,7 @@ public final class RecurrentStream {
     run.output = new float[layer.outputSize()];
     int gates = run.gates.length;
     packed = layer.packsStreamWeights();
-    int blocks = (gates + Kernels.COLUMN_BLOCK - 1) / Kernels.COLUMN_BLOCK;
+    int blocks = Kernels.columnBlocks(gates);
     z = packed ? new float[layer.inputSize() + layer.outputSize()] : null;
     sums = packed ? new float[blocks * Kernels.COLUMN_BLOCK] : null;
     long work = (long) gates * (layer.inputSize() + layer.outputSize());

@@ -7,8 +7,9 @@ import java.util.Arrays;
  *
  * <p>{@link #data()} is the live array: writing into it changes the tensor. {@link #reshape}
  * returns a view that shares the array. {@link #version()} counts the occasions on which the data
- * may have changed, for caches built from it (a recurrent stream's packed weights). Element access through {@link #get} and {@link #set} is
- * bounds-checked per dimension; hot loops work on {@link #data()} directly.
+ * may have changed, for caches built from it (a recurrent stream's packed weights). Element access
+ * through {@link #get} and {@link #set} is bounds-checked per dimension; hot loops work on
+ * {@link #data()} directly.
  *
  * <p>A tensor of rank 0 (shape {@code []}) holds one element.
  */
