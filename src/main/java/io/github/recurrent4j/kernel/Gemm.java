@@ -116,12 +116,79 @@ public final class Gemm {
     if (!applyBeta(m, n, k, alpha, beta, c, cOff, ldc)) {
       return;
     }
-    boolean zero = beta == 0f;
-    if (transB && m > SMALL_M && m <= STREAM_B_MAX_M && (long) m * STREAM_B_MIN_COLUMNS_PER_ROW <= n) {
+    product(kernels, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta == 0f, null, 0, c, cOff, ldc);
+  }
+
+  /**
+   * {@code C = bias + alpha·op(A)·op(B)}: every row of C is {@code bias[biasOff .. biasOff+n)} plus
+   * that row of the product, as a layer's {@code x·Wᵀ + b}. The bits are those of filling each row of
+   * C with the bias and calling {@link #gemm} with beta 1, but without a pass of its own over C: the
+   * packed path writes the bias into each block of C's rows just before the product is added to it,
+   * while the block is in cache, on the thread that computes it. C's previous contents are never read.
+   */
+  public static void gemmWithBias(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+    gemmWithBias(Kernels.active(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, bias, biasOff, c,
+        cOff, ldc);
+  }
+
+  /** As above, with the given kernels. */
+  public static void gemmWithBias(Kernels kernels, boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] c, int cOff,
+      int ldc) {
+    checkArguments(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    if (bias == null) {
+      throw new IllegalArgumentException("Gemm: the bias must not be null (use gemm with beta 0 for none)");
+    }
+    if (biasOff < 0 || biasOff > bias.length - n) {
+      throw new IllegalArgumentException("Gemm: the bias needs " + n + " elements from offset " + biasOff
+          + " but the array has " + bias.length);
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (bias == c && cOff < biasOff + n && biasOff < cOff + (long) (m - 1) * ldc + n) {
+      throw new IllegalArgumentException("Gemm: C overlaps the bias in the same array; the output must not alias an"
+          + " input");
+    }
+    if (k == 0 || alpha == 0f || !packs(transA, transB, m, n)) {
+      // no product, or a path without tiles of C to fill: the bias rows, then the product added to them
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
+      }
+      if (k > 0 && alpha != 0f) {
+        product(kernels, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, false, null, 0, c, cOff, ldc);
+      }
+      return;
+    }
+    product(kernels, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, true, bias, biasOff, c, cOff, ldc);
+  }
+
+  /** Whether {@link #product} takes the packed path for this shape (else a streamed or few-rows one). */
+  private static boolean packs(boolean transA, boolean transB, int m, int n) {
+    return !streamsB(transB, m, n) && !streamsA(transA, m, n) && m > SMALL_M;
+  }
+
+  private static boolean streamsB(boolean transB, int m, int n) {
+    return transB && m > SMALL_M && m <= STREAM_B_MAX_M && (long) m * STREAM_B_MIN_COLUMNS_PER_ROW <= n;
+  }
+
+  private static boolean streamsA(boolean transA, int m, int n) {
+    return !transA && m > SMALL_M && n <= STREAM_B_MAX_M && m > n;
+  }
+
+  /**
+   * The product after beta: C's tiles start from zero when {@code zero}, from the bias row when
+   * {@code bias} is given (then {@code zero} is set and the path is the packed one), else from C.
+   */
+  private static void product(Kernels kernels, boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, boolean zero, float[] bias, int biasOff, float[] c,
+      int cOff, int ldc) {
+    if (streamsB(transB, m, n)) {
       streamedB(kernels, transA, m, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false);
       return;
     }
-    if (!transA && m > SMALL_M && n <= STREAM_B_MAX_M && m > n) {
+    if (streamsA(transA, m, n)) {
       // Tall A, few columns (dx = dGates·W_ih): Cᵀ = op(B)ᵀ·Aᵀ streams A's rows in place and packs
       // only the narrow op(B), where the packed path would copy all of A for a few columns of work.
       streamedB(kernels, !transB, n, m, k, alpha, zero, b, bOff, ldb, a, aOff, lda, c, cOff, ldc, true);
@@ -135,7 +202,8 @@ public final class Gemm {
     int tasks = work < (small ? ROWS_PARALLEL_THRESHOLD : PARALLEL_THRESHOLD) ? 1
         : Math.min(Parallel.tasksAvailable(), units);
     if (tasks <= 1) {
-      run(kernels, small, transA, transB, m, 0, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      run(kernels, small, transA, transB, m, 0, n, k, alpha, zero, a, aOff, lda, b, bOff, ldb, bias, biasOff, c, cOff,
+          ldc);
       return;
     }
     int parts = tasks;
@@ -145,8 +213,8 @@ public final class Gemm {
         int i1 = Math.min(m, chunkStart(task + 1, parts, units) * kernels.mr());
         if (i1 > i0) {
           int rowA = transA ? aOff + i0 : aOff + i0 * lda;
-          run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, zero, a, rowA, lda, b, bOff, ldb, c,
-              cOff + i0 * ldc, ldc);
+          run(kernels, false, transA, transB, i1 - i0, 0, n, k, alpha, zero, a, rowA, lda, b, bOff, ldb, bias,
+              biasOff, c, cOff + i0 * ldc, ldc);
         }
       });
     } else {
@@ -154,7 +222,8 @@ public final class Gemm {
         int j0 = Math.min(n, chunkStart(task, parts, units) * unit);
         int j1 = Math.min(n, chunkStart(task + 1, parts, units) * unit);
         if (j1 > j0) {
-          run(kernels, small, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+          run(kernels, small, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, bias, biasOff, c,
+              cOff, ldc);
         }
       });
     }
@@ -245,12 +314,13 @@ public final class Gemm {
 
   /** Columns {@code [j0, j1)} of C, all m rows. */
   private static void run(Kernels kernels, boolean small, boolean transA, boolean transB, int m, int j0, int j1, int k,
-      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-      int ldc) {
+      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias, int biasOff,
+      float[] c, int cOff, int ldc) {
     if (small) {
       rows(kernels, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
     } else {
-      packed(kernels, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+      packed(kernels, transA, transB, m, j0, j1, k, alpha, zero, a, aOff, lda, b, bOff, ldb, bias, biasOff, c, cOff,
+          ldc);
     }
   }
 
@@ -280,10 +350,10 @@ public final class Gemm {
     }
   }
 
-  /** The blocked, packed product for columns {@code [j0, j1)} of C. */
+  /** The blocked, packed product for columns {@code [j0, j1)} of C; {@code bias} is indexed by C's column. */
   private static void packed(Kernels kernels, boolean transA, boolean transB, int m, int j0, int j1, int k,
-      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-      int ldc) {
+      float alpha, boolean zero, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias, int biasOff,
+      float[] c, int cOff, int ldc) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
@@ -296,17 +366,24 @@ public final class Gemm {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp, 0);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
+          boolean first = zero && pc == 0;
+          if (first && bias != null) {
+            // the block's rows start as the bias, written just before the product is added to them
+            for (int r = ic; r < ic + mc; r++) {
+              System.arraycopy(bias, biasOff + jc, c, cOff + r * ldc + jc, nc);
+            }
+            first = false;
+          }
           if (!transA && nc <= IN_PLACE_A_MAX_N) {
             // Few columns: packing A would cost as much as the product; read its full panels in place.
             int inPlace = mc / mr * mr;
             packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernel(kernels, inPlace, mc, nc, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap, bp,
-                0, c, cOff + ic * ldc + jc, ldc, ws);
+            macroKernel(kernels, inPlace, mc, nc, kc, alpha, first, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
+                cOff + ic * ldc + jc, ldc, ws);
             continue;
           }
           packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          macroKernel(kernels, 0, mc, nc, kc, alpha, zero && pc == 0, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc,
-              ldc, ws);
+          macroKernel(kernels, 0, mc, nc, kc, alpha, first, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
         }
       }
     }
@@ -330,8 +407,7 @@ public final class Gemm {
    * Edge tiles go through a buffer.
    */
   private static void macroKernel(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, boolean zero,
-      float[] a,
-      int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+      float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     for (int jr = 0; jr < nc; jr += nr) {

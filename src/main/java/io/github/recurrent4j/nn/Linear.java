@@ -72,15 +72,13 @@ public final class Linear implements Layer {
     outShape[outShape.length - 1] = outFeatures;
     Tensor y = Tensor.zeros(outShape);
     float[] out = y.data();
-    if (bias != null) {
-      float[] b = bias.value().data();
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(b, 0, out, r * outFeatures, outFeatures);
-      }
+    if (bias == null) {
+      Gemm.gemm(false, true, rows, outFeatures, inFeatures, 1f, x.data(), 0, inFeatures, weight.value().data(), 0,
+          inFeatures, 0f, out, 0, outFeatures);
+    } else {
+      Gemm.gemmWithBias(false, true, rows, outFeatures, inFeatures, 1f, x.data(), 0, inFeatures,
+          weight.value().data(), 0, inFeatures, bias.value().data(), 0, out, 0, outFeatures);
     }
-    // y = x · weightᵀ (+ the bias already in y)
-    Gemm.gemm(false, true, rows, outFeatures, inFeatures, 1f, x.data(), 0, inFeatures, weight.value().data(), 0,
-        inFeatures, bias != null ? 1f : 0f, out, 0, outFeatures);
     return y;
   }
 

@@ -186,10 +186,8 @@ public final class MultiHeadAttention implements Layer {
       }
     });
     Tensor out = into != null ? into : Tensor.zeros(b, tq, e);
-    for (int r = 0; r < b * tq; r++) {
-      System.arraycopy(outProjBias.value().data(), 0, out.data(), r * e, e);
-    }
-    Gemm.gemm(false, true, b * tq, e, e, 1f, context, 0, e, outProjWeight.value().data(), 0, e, 1f, out.data(), 0, e);
+    Gemm.gemmWithBias(false, true, b * tq, e, e, 1f, context, 0, e, outProjWeight.value().data(), 0, e,
+        outProjBias.value().data(), 0, out.data(), 0, e);
     for (int row = 0; row < b; row++) {
       Arrays.fill(out.data(), (row * tq + ql[row]) * e, (row + 1) * tq * e, 0f);
     }
@@ -242,13 +240,8 @@ public final class MultiHeadAttention implements Layer {
    * {@code width / E} input projections that start at row {@code off / E} of W, side by side.
    */
   private float[] project(Tensor x, float[] w, int off, float[] bias, int biasOff, int width, float[] out) {
-    int rows = x.dim(0) * x.dim(1);
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(bias, biasOff, out, r * width, width);
-    }
-    if (rows > 0) {
-      Gemm.gemm(false, true, rows, width, embedDim, 1f, x.data(), 0, embedDim, w, off, embedDim, 1f, out, 0, width);
-    }
+    Gemm.gemmWithBias(false, true, x.dim(0) * x.dim(1), width, embedDim, 1f, x.data(), 0, embedDim, w, off,
+        embedDim, bias, biasOff, out, 0, width);
     return out;
   }
 

@@ -75,6 +75,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     float[] dhRecurrent; // (B, P) dGatesHh[:, t] · W_hh before the mask, with dropout
     Gemm.PackedB hhForward; // W_hhᵀ packed once per pass for h_{t-1} · W_hhᵀ; null while unused
     Gemm.PackedB hhBackward; // W_hh packed once per backward for dGatesHh[:, t] · W_hh
+    float[] foldedBias; // (G·H) b_ih + b_hh, where the gate rows start; null while unused
 
     protected Run(int batch, int steps, int gateWidth, int stateWidth) {
       this.batch = batch;
@@ -588,22 +589,20 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     // Many steps of more than a few rows: pack W_hhᵀ once instead of at every step (the same bits).
     r.hhForward = usePacked(r) ? Gemm.pack(true, outputSize, gh, weightHh.array(), 0, outputSize,
         r.hhForward) : null;
-    // gates = x · W_ihᵀ + b_ih (+ b_hh), all steps at once
+    // gates = (b_ih (+ b_hh)) + x · W_ihᵀ, all steps at once; each tile starts from the bias in cache
     float[] bias = biasIh.array();
-    float[] biasH = biasHh.array();
-    boolean fold = foldsHiddenBias();
-    if (b * t > 0) {
+    if (foldsHiddenBias()) {
+      float[] biasH = biasHh.array();
+      if (r.foldedBias == null) {
+        r.foldedBias = new float[gh];
+      }
       for (int j = 0; j < gh; j++) {
-        r.gates[j] = fold ? bias[j] + biasH[j] : bias[j];
+        r.foldedBias[j] = bias[j] + biasH[j];
       }
-      for (int row = 1; row < b * t; row++) {
-        System.arraycopy(r.gates, 0, r.gates, row * gh, gh);
-      }
+      bias = r.foldedBias;
     }
-    if (b * t > 0) {
-      Gemm.gemm(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.array(), 0, inputSize,
-          1f, r.gates, 0, gh);
-    }
+    Gemm.gemmWithBias(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.array(), 0, inputSize,
+        bias, 0, r.gates, 0, gh);
     for (int step = 0; step < t; step++) {
       for (int row = 0; row < b; row++) {
         System.arraycopy(r.h, row * outputSize, r.hPrev, (row * t + step) * outputSize, outputSize);

@@ -234,6 +234,91 @@ class GemmTest {
     }
   }
 
+  /**
+   * gemmWithBias is held to the bias rows written into C and the product added by gemm with beta 1,
+   * to the bit, on every path (streamed B, tall A, few rows, packed with edge tiles, more than one
+   * depth block, A read in place), on 1 and 2 threads, and to the sum in double within float32
+   * rounding; C outside the product is left alone and C's old contents (NaN) never read.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void aBiasFilledTileGivesTheBitsOfBiasRowsPlusTheProduct(Kernels kernels) {
+    int before = Parallel.threads();
+    Rng rng = new Rng(23);
+    int[][] shapes = {{3, 300, 40}, {20, 400, 70}, {700, 30, 90}, {150, 100, 600}, {130, 300, 300}, {64, 64, 32},
+        {9, 700, 20}, {2048, 384, 128}, {97, 131, 257}, {33, 64, 5}, {40, 1, 3}, {1, 1, 1}, {5, 7, 0}};
+    try {
+      for (int[] shape : shapes) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        for (boolean ta : new boolean[] {false, true}) {
+          for (boolean tb : new boolean[] {false, true}) {
+            float[] a = random(rng, Math.max(1, m * k));
+            float[] b = random(rng, Math.max(1, k * n));
+            float[] bias = random(rng, n + 3);
+            int lda = Math.max(1, ta ? m : k);
+            int ldb = Math.max(1, tb ? k : n);
+            int ldc = n + 2;
+            float alpha = k == 5 ? 0f : 0.75f; // one shape with alpha 0: the bias rows alone
+            float[] expected = new float[1 + m * ldc];
+            java.util.Arrays.fill(expected, Float.NaN);
+            for (int i = 0; i < m; i++) {
+              System.arraycopy(bias, 3, expected, 1 + i * ldc, n);
+            }
+            Gemm.gemm(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 1f, expected, 1, ldc);
+            float[] zeros = new float[1 + m * ldc];
+            float[] inDouble = naive(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 0f, zeros, 1, ldc);
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              float[] c = new float[1 + m * ldc];
+              java.util.Arrays.fill(c, Float.NaN);
+              Gemm.gemmWithBias(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, bias, 3, c, 1, ldc);
+              String what = String.format("%s %dx%dx%d transA=%s transB=%s threads=%d", kernels.name(), m, n, k, ta, tb,
+                  threads);
+              for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                  int at = 1 + i * ldc + j;
+                  assertThat(Float.floatToRawIntBits(c[at])).as("%s at (%d, %d)", what, i, j)
+                      .isEqualTo(Float.floatToRawIntBits(expected[at]));
+                  assertThat((double) c[at]).as("%s at (%d, %d), against the sum in double", what, i, j)
+                      .isCloseTo(bias[3 + j] + (double) inDouble[at], org.assertj.core.data.Offset.offset(1e-4 * (1 + k)));
+                }
+              }
+              assertThat(c[0]).as("%s: before C", what).isNaN();
+              if (m > 1) {
+                assertThat(c[1 + n]).as("%s: between rows", what).isNaN();
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  @Test
+  void aBiasedProductChecksItsBias() {
+    float[] a = new float[6];
+    float[] b = new float[6];
+    float[] c = new float[4];
+    assertThatThrownBy(() -> Gemm.gemmWithBias(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, null, 0, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: the bias must not be null (use gemm with beta 0 for none)");
+    assertThatThrownBy(() -> Gemm.gemmWithBias(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, new float[3], 2, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: the bias needs 2 elements from offset 2 but the array has 3");
+    float[] shared = new float[8];
+    assertThatThrownBy(() -> Gemm.gemmWithBias(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, shared, 3, shared, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: C overlaps the bias in the same array; the output must not alias an input");
+    Gemm.gemmWithBias(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, shared, 6, shared, 0, 2); // beside it: fine
+    assertThatThrownBy(() -> Gemm.gemmWithBias(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, new float[2], 0, c, 0, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Gemm: leading dimension of A must be >= 3 (its stored row length), got 2");
+  }
+
   @Test
   void zeroDepthScalesByBetaOnly() {
     float[] c = {1, 2, 3, 4};
