@@ -378,12 +378,21 @@ public final class Gemm {
             // Few columns: packing A would cost as much as the product; read its full panels in place.
             int inPlace = mc / mr * mr;
             packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernel(kernels, inPlace, mc, nc, kc, alpha, first, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
+            macroKernel(kernels, inPlace, false, mc, nc, kc, alpha, first, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
                 cOff + ic * ldc + jc, ldc, ws);
             continue;
           }
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          macroKernel(kernels, 0, mc, nc, kc, alpha, first, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
+          if (transA) {
+            // A transposed is already panels of (kc, mr) with a step of lda: its full panels are read in place
+            int inPlace = mc / mr * mr;
+            packA(true, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
+            macroKernel(kernels, inPlace, true, mc, nc, kc, alpha, first, a, aOff + pc * lda + ic, lda, ap, bp, 0, c,
+                cOff + ic * ldc + jc, ldc, ws);
+            continue;
+          }
+          packA(false, a, aOff, lda, ic, mc, pc, kc, mr, ap);
+          macroKernel(kernels, 0, false, mc, nc, kc, alpha, first, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc,
+              ws);
         }
       }
     }
@@ -406,8 +415,9 @@ public final class Gemm {
    * arithmetic as the packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}.
    * Edge tiles go through a buffer.
    */
-  private static void macroKernel(Kernels kernels, int inPlace, int mc, int nc, int kc, float alpha, boolean zero,
-      float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+  private static void macroKernel(Kernels kernels, int inPlace, boolean transA, int mc, int nc, int kc, float alpha,
+      boolean zero, float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc,
+      Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     for (int jr = 0; jr < nc; jr += nr) {
@@ -425,10 +435,12 @@ public final class Gemm {
             Arrays.fill(c, cTile + r * ldc, cTile + r * ldc + nr, 0f);
           }
         }
-        if (ir < inPlace) {
+        if (ir < inPlace && transA) {
+          kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
+        } else if (ir < inPlace) {
           kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         } else {
-          kernels.microKernel(kc, ap, (ir - inPlace) * kc, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
+          kernels.microKernel(kc, ap, (ir - inPlace) * kc, mr, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         }
         if (!full) {
           addTile(out, nr, mTile, nTile, zero, c, cTile, ldc);
@@ -539,8 +551,8 @@ public final class Gemm {
         // every step of a recurrence cost as much as a fifth of a small layer's training step
         int inPlace = mc / kernels.mr() * kernels.mr();
         packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
-        macroKernel(kernels, inPlace, mc, j1 - j0, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap, b.data,
-            pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
+        macroKernel(kernels, inPlace, false, mc, j1 - j0, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap,
+            b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }
   }

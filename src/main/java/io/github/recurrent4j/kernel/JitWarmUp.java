@@ -59,7 +59,7 @@ final class JitWarmUp {
     float[] packed = new float[Kernels.COLUMN_BLOCK * kc];
     float[] column = new float[Kernels.COLUMN_BLOCK];
     for (int call = 0; call < calls; call++) {
-      k.microKernel(kc, ap, 0, bp, 0, 1f, c, 0, nr);
+      k.microKernel(kc, ap, 0, mr, bp, 0, 1f, c, 0, nr);
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);

@@ -20,11 +20,13 @@ public interface Kernels {
 
   /**
    * {@code c[r, j] += alpha * Σ_p ap[p, r] * bp[p, j]} for the full {@code mr() × nr()} tile, where
-   * {@code ap[p, r] = ap[apOff + p*mr() + r]}, {@code bp[p, j] = bp[bpOff + p*nr() + j]} and
+   * {@code ap[p, r] = ap[apOff + p*aStep + r]}, {@code bp[p, j] = bp[bpOff + p*nr() + j]} and
    * {@code c[r, j] = c[cOff + r*ldc + j]}. The product is formed first and then added:
-   * {@code c + (alpha * sum)}, rounded twice.
+   * {@code c + (alpha * sum)}, rounded twice. A packed A panel has {@code aStep = mr()}; a transposed
+   * A read in place has its leading dimension, each step of the depth a row of it.
    */
-  void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff, int ldc);
+  void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c, int cOff,
+      int ldc);
 
   /**
    * As {@link #microKernel}, but A is read in place from {@code mr()} rows:

@@ -27,9 +27,9 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff,
-      int ldc) {
-    tile(kc, ap, apOff, 1, MR, bp, bpOff, alpha, c, cOff, ldc);
+  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c,
+      int cOff, int ldc) {
+    tile(kc, ap, apOff, 1, aStep, bp, bpOff, alpha, c, cOff, ldc);
   }
 
   @Override

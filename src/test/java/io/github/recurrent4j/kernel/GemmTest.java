@@ -298,6 +298,55 @@ class GemmTest {
     }
   }
 
+  /**
+   * A stored transposed (read in place by the micro-kernel, its last partial panel packed) gives the
+   * bits of the same A stored untransposed, on every path past the few-rows one, for shapes on both
+   * sides of the tile and block edges, on 1 and 2 threads.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void aTransposedAGivesTheBitsOfTheSameAStoredUntransposed(Kernels kernels) {
+    int before = Parallel.threads();
+    Rng rng = new Rng(29);
+    int[][] shapes = {{384, 128, 2048}, {128, 128, 600}, {97, 131, 257}, {9, 700, 20}, {700, 30, 90}, {13, 40, 5},
+        {200, 64, 300}};
+    try {
+      for (int[] shape : shapes) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        for (boolean tb : new boolean[] {false, true}) {
+          int lda = k + 3;
+          int ldt = m + 5; // the transposed copy's leading dimension
+          float[] a = random(rng, 2 + m * lda);
+          float[] at = new float[1 + k * ldt];
+          for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+              at[1 + p * ldt + i] = a[2 + i * lda + p];
+            }
+          }
+          float[] b = random(rng, k * n);
+          int ldb = tb ? k : n;
+          float[] c0 = random(rng, m * n);
+          float[] expected = c0.clone();
+          Gemm.gemm(kernels, false, tb, m, n, k, 0.5f, a, 2, lda, b, 0, ldb, 1f, expected, 0, n);
+          for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] c = c0.clone();
+            Gemm.gemm(kernels, true, tb, m, n, k, 0.5f, at, 1, ldt, b, 0, ldb, 1f, c, 0, n);
+            for (int i = 0; i < m * n; i++) {
+              assertThat(Float.floatToRawIntBits(c[i]))
+                  .as("%s %dx%dx%d transB=%s threads=%d at %d", kernels.name(), m, n, k, tb, threads, i)
+                  .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   @Test
   void aBiasedProductChecksItsBias() {
     float[] a = new float[6];

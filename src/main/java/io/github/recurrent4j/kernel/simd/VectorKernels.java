@@ -90,8 +90,8 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void microKernel(int kc, float[] ap, int apOff, float[] bp, int bpOff, float alpha, float[] c, int cOff,
-      int ldc) {
+  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c,
+      int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -110,7 +110,7 @@ public final class VectorKernels implements Kernels {
     FloatVector c71 = c00;
     int pa = apOff;
     int pb = bpOff;
-    for (int p = 0; p < kc; p++, pa += MR, pb += NR) {
+    for (int p = 0; p < kc; p++, pa += aStep, pb += NR) {
       FloatVector b0 = FloatVector.fromArray(S, bp, pb);
       FloatVector b1 = FloatVector.fromArray(S, bp, pb + L);
       FloatVector x = FloatVector.broadcast(S, ap[pa]);
