@@ -572,7 +572,21 @@ public final class Gemm {
           System.arraycopy(a, src, ap, panel + p * mr, rows);
         }
       } else {
-        for (int r = 0; r < rows; r++) {
+        // four of A's rows at a time, so each depth p writes four neighbouring floats of the panel
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+          int s0 = aOff + (i0 + ir + r) * lda + p0;
+          int s1 = s0 + lda;
+          int s2 = s1 + lda;
+          int s3 = s2 + lda;
+          for (int p = 0, at = panel + r; p < kc; p++, at += mr) {
+            ap[at] = a[s0 + p];
+            ap[at + 1] = a[s1 + p];
+            ap[at + 2] = a[s2 + p];
+            ap[at + 3] = a[s3 + p];
+          }
+        }
+        for (; r < rows; r++) {
           for (int p = 0, src = aOff + (i0 + ir + r) * lda + p0; p < kc; p++, src++) {
             ap[panel + p * mr + r] = a[src];
           }
