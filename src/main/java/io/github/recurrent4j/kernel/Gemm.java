@@ -16,7 +16,9 @@ import java.util.Arrays;
  * over them; products with at most {@value #SMALL_M} rows (an RNN step with batch 1, say) skip
  * packing and stream B once. A few rows times many columns of a transposed B stream B in place,
  * and an untransposed A is read in place where packing it would not pay (at most
- * {@value #IN_PLACE_A_MAX_N} columns). A B used by many products (a recurrent layer's W_hh at every
+ * {@value #IN_PLACE_A_MAX_N} columns); a transposed A, already laid out as the micro-kernel's panels
+ * with a step of lda, is always read in place. {@link #gemmWithBias} forms a layer's
+ * {@code x·Wᵀ + b} without a pass of its own over C. A B used by many products (a recurrent layer's W_hh at every
  * step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
  * each element as the same sequence of fused multiply-adds over k, so choosing among them never
  * changes a bit (the few-rows path sums in vector lanes, with its own rounding). Work is split across
