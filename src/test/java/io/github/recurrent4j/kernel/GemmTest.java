@@ -42,6 +42,17 @@ class GemmTest {
     return c;
   }
 
+  /** Each element of an m×n matrix stored from {@code off} with row stride {@code ld} has the bits of expected's. */
+  static void assertSameBits(float[] actual, float[] expected, int off, int m, int n, int ld, String what) {
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int at = off + i * ld + j;
+        assertThat(Float.floatToRawIntBits(actual[at])).as("%s at (%d, %d)", what, i, j)
+            .isEqualTo(Float.floatToRawIntBits(expected[at]));
+      }
+    }
+  }
+
   static float[] random(Rng rng, int size) {
     float[] x = new float[size];
     for (int i = 0; i < size; i++) {
@@ -202,13 +213,7 @@ class GemmTest {
               Gemm.gemm(kernels, ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0f, c, 1, ldc);
               String what = String.format("%s %dx%dx%d transA=%s transB=%s threads=%d", kernels.name(), m, n, k, ta, tb,
                   threads);
-              for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                  int at = 1 + i * ldc + j;
-                  assertThat(Float.floatToRawIntBits(c[at])).as("%s at (%d, %d)", what, i, j)
-                      .isEqualTo(Float.floatToRawIntBits(onZeros[at]));
-                }
-              }
+              assertSameBits(c, onZeros, 1, m, n, ldc, what);
               assertThat(c[0]).as("%s: before C", what).isNaN();
               assertThat(c[ldc]).as("%s: between rows", what).isNaN();
               if (!ta) {
@@ -216,13 +221,7 @@ class GemmTest {
                 java.util.Arrays.fill(viaPacked, Float.NaN);
                 Gemm.gemm(m, 0.75f, a, 0, lda, Gemm.pack(kernels, tb, k, n, b, 0, ldb, null), 0f, viaPacked, 1, ldc);
                 if (m > Gemm.SMALL_M) {
-                  for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                      int at = 1 + i * ldc + j;
-                      assertThat(Float.floatToRawIntBits(viaPacked[at])).as("prepacked %s at (%d, %d)", what, i, j)
-                          .isEqualTo(Float.floatToRawIntBits(onZeros[at]));
-                    }
-                  }
+                  assertSameBits(viaPacked, onZeros, 1, m, n, ldc, "prepacked " + what);
                 }
               }
             }
@@ -243,58 +242,52 @@ class GemmTest {
   @ParameterizedTest
   @MethodSource("kernels")
   void aBiasFilledTileGivesTheBitsOfBiasRowsPlusTheProduct(Kernels kernels) {
-    int before = Parallel.threads();
     Rng rng = new Rng(23);
     int[][] shapes = {{3, 300, 40}, {20, 400, 70}, {700, 30, 90}, {150, 100, 600}, {130, 300, 300}, {64, 64, 32},
         {9, 700, 20}, {2048, 384, 128}, {97, 131, 257}, {33, 64, 5}, {40, 1, 3}, {1, 1, 1}, {5, 7, 0}};
-    try {
-      for (int[] shape : shapes) {
-        int m = shape[0];
-        int n = shape[1];
-        int k = shape[2];
-        for (boolean ta : new boolean[] {false, true}) {
-          for (boolean tb : new boolean[] {false, true}) {
-            float[] a = random(rng, Math.max(1, m * k));
-            float[] b = random(rng, Math.max(1, k * n));
-            float[] bias = random(rng, n + 3);
-            int lda = Math.max(1, ta ? m : k);
-            int ldb = Math.max(1, tb ? k : n);
-            int ldc = n + 2;
-            float alpha = k == 5 ? 0f : 0.75f; // one shape with alpha 0: the bias rows alone
-            float[] expected = new float[1 + m * ldc];
-            java.util.Arrays.fill(expected, Float.NaN);
+    for (int[] shape : shapes) {
+      int m = shape[0];
+      int n = shape[1];
+      int k = shape[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          float[] a = random(rng, Math.max(1, m * k));
+          float[] b = random(rng, Math.max(1, k * n));
+          float[] bias = random(rng, n + 3);
+          int lda = Math.max(1, ta ? m : k);
+          int ldb = Math.max(1, tb ? k : n);
+          int ldc = n + 2;
+          float alpha = k == 5 ? 0f : 0.75f; // one shape with alpha 0: the bias rows alone
+          float[] expected = new float[1 + m * ldc];
+          java.util.Arrays.fill(expected, Float.NaN);
+          for (int i = 0; i < m; i++) {
+            System.arraycopy(bias, 3, expected, 1 + i * ldc, n);
+          }
+          Gemm.gemm(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 1f, expected, 1, ldc);
+          float[] zeros = new float[1 + m * ldc];
+          float[] inDouble = naive(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 0f, zeros, 1, ldc);
+          for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] c = new float[1 + m * ldc];
+            java.util.Arrays.fill(c, Float.NaN);
+            Gemm.gemmWithBias(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, bias, 3, c, 1, ldc);
+            String what = String.format("%s %dx%dx%d transA=%s transB=%s threads=%d", kernels.name(), m, n, k, ta, tb,
+                threads);
+            assertSameBits(c, expected, 1, m, n, ldc, what);
             for (int i = 0; i < m; i++) {
-              System.arraycopy(bias, 3, expected, 1 + i * ldc, n);
+              for (int j = 0; j < n; j++) {
+                int at = 1 + i * ldc + j;
+                assertThat((double) c[at]).as("%s at (%d, %d), against the sum in double", what, i, j)
+                    .isCloseTo(bias[3 + j] + (double) inDouble[at], org.assertj.core.data.Offset.offset(1e-4 * (1 + k)));
+              }
             }
-            Gemm.gemm(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 1f, expected, 1, ldc);
-            float[] zeros = new float[1 + m * ldc];
-            float[] inDouble = naive(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, 0f, zeros, 1, ldc);
-            for (int threads = 1; threads <= 2; threads++) {
-              Parallel.setThreads(threads);
-              float[] c = new float[1 + m * ldc];
-              java.util.Arrays.fill(c, Float.NaN);
-              Gemm.gemmWithBias(kernels, ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, bias, 3, c, 1, ldc);
-              String what = String.format("%s %dx%dx%d transA=%s transB=%s threads=%d", kernels.name(), m, n, k, ta, tb,
-                  threads);
-              for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                  int at = 1 + i * ldc + j;
-                  assertThat(Float.floatToRawIntBits(c[at])).as("%s at (%d, %d)", what, i, j)
-                      .isEqualTo(Float.floatToRawIntBits(expected[at]));
-                  assertThat((double) c[at]).as("%s at (%d, %d), against the sum in double", what, i, j)
-                      .isCloseTo(bias[3 + j] + (double) inDouble[at], org.assertj.core.data.Offset.offset(1e-4 * (1 + k)));
-                }
-              }
-              assertThat(c[0]).as("%s: before C", what).isNaN();
-              if (m > 1) {
-                assertThat(c[1 + n]).as("%s: between rows", what).isNaN();
-              }
+            assertThat(c[0]).as("%s: before C", what).isNaN();
+            if (m > 1) {
+              assertThat(c[1 + n]).as("%s: between rows", what).isNaN();
             }
           }
         }
       }
-    } finally {
-      Parallel.setThreads(before);
     }
   }
 
@@ -306,44 +299,36 @@ class GemmTest {
   @ParameterizedTest
   @MethodSource("kernels")
   void aTransposedAGivesTheBitsOfTheSameAStoredUntransposed(Kernels kernels) {
-    int before = Parallel.threads();
     Rng rng = new Rng(29);
     int[][] shapes = {{384, 128, 2048}, {128, 128, 600}, {97, 131, 257}, {9, 700, 20}, {700, 30, 90}, {13, 40, 5},
         {200, 64, 300}};
-    try {
-      for (int[] shape : shapes) {
-        int m = shape[0];
-        int n = shape[1];
-        int k = shape[2];
-        for (boolean tb : new boolean[] {false, true}) {
-          int lda = k + 3;
-          int ldt = m + 5; // the transposed copy's leading dimension
-          float[] a = random(rng, 2 + m * lda);
-          float[] at = new float[1 + k * ldt];
-          for (int i = 0; i < m; i++) {
-            for (int p = 0; p < k; p++) {
-              at[1 + p * ldt + i] = a[2 + i * lda + p];
-            }
-          }
-          float[] b = random(rng, k * n);
-          int ldb = tb ? k : n;
-          float[] c0 = random(rng, m * n);
-          float[] expected = c0.clone();
-          Gemm.gemm(kernels, false, tb, m, n, k, 0.5f, a, 2, lda, b, 0, ldb, 1f, expected, 0, n);
-          for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            float[] c = c0.clone();
-            Gemm.gemm(kernels, true, tb, m, n, k, 0.5f, at, 1, ldt, b, 0, ldb, 1f, c, 0, n);
-            for (int i = 0; i < m * n; i++) {
-              assertThat(Float.floatToRawIntBits(c[i]))
-                  .as("%s %dx%dx%d transB=%s threads=%d at %d", kernels.name(), m, n, k, tb, threads, i)
-                  .isEqualTo(Float.floatToRawIntBits(expected[i]));
-            }
+    for (int[] shape : shapes) {
+      int m = shape[0];
+      int n = shape[1];
+      int k = shape[2];
+      for (boolean tb : new boolean[] {false, true}) {
+        int lda = k + 3;
+        int ldt = m + 5; // the transposed copy's leading dimension
+        float[] a = random(rng, 2 + m * lda);
+        float[] at = new float[1 + k * ldt];
+        for (int i = 0; i < m; i++) {
+          for (int p = 0; p < k; p++) {
+            at[1 + p * ldt + i] = a[2 + i * lda + p];
           }
         }
+        float[] b = random(rng, k * n);
+        int ldb = tb ? k : n;
+        float[] c0 = random(rng, m * n);
+        float[] expected = c0.clone();
+        Gemm.gemm(kernels, false, tb, m, n, k, 0.5f, a, 2, lda, b, 0, ldb, 1f, expected, 0, n);
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          float[] c = c0.clone();
+          Gemm.gemm(kernels, true, tb, m, n, k, 0.5f, at, 1, ldt, b, 0, ldb, 1f, c, 0, n);
+          assertSameBits(c, expected, 0, m, n, n,
+              String.format("%s %dx%dx%d transB=%s threads=%d", kernels.name(), m, n, k, tb, threads));
+        }
       }
-    } finally {
-      Parallel.setThreads(before);
     }
   }
 
