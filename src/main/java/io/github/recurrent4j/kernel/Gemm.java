@@ -18,8 +18,8 @@ import java.util.Arrays;
  * and an untransposed A is read in place where packing it would not pay (at most
  * {@value #IN_PLACE_A_MAX_N} columns); a transposed A, already laid out as the micro-kernel's panels
  * with a step of lda, is always read in place. {@link #gemmWithBias} forms a layer's
- * {@code x·Wᵀ + b} without a pass of its own over C. A B used by many products (a recurrent layer's W_hh at every
- * step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
+ * {@code x·Wᵀ + b} without a pass of its own over C. A B used by many products (a recurrent layer's
+ * W_hh at every step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
  * each element as the same sequence of fused multiply-adds over k, so choosing among them never
  * changes a bit (the few-rows path sums in vector lanes, with its own rounding). Work is split across
  * {@link Parallel#threads()} by whole micro-tiles, so every element is computed by the same
@@ -376,19 +376,14 @@ public final class Gemm {
             }
             first = false;
           }
-          if (!transA && nc <= IN_PLACE_A_MAX_N) {
-            // Few columns: packing A would cost as much as the product; read its full panels in place.
+          if (transA || nc <= IN_PLACE_A_MAX_N) {
+            // A's full panels read in place, only a last partial one packed: a transposed A already is
+            // panels of (kc, mr) with a step of lda; an untransposed one with few columns would cost as
+            // much to pack as the product.
             int inPlace = mc / mr * mr;
-            packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernel(kernels, inPlace, false, mc, nc, kc, alpha, first, a, aOff + ic * lda + pc, lda, ap, bp, 0, c,
-                cOff + ic * ldc + jc, ldc, ws);
-            continue;
-          }
-          if (transA) {
-            // A transposed is already panels of (kc, mr) with a step of lda: its full panels are read in place
-            int inPlace = mc / mr * mr;
-            packA(true, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            macroKernel(kernels, inPlace, true, mc, nc, kc, alpha, first, a, aOff + pc * lda + ic, lda, ap, bp, 0, c,
+            packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
+            int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
+            macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
                 cOff + ic * ldc + jc, ldc, ws);
             continue;
           }
@@ -412,10 +407,11 @@ public final class Gemm {
 
   /**
    * {@code C[mc, nc] += alpha · A·B} over one block, B as panels of (kc, nr) from {@code bpOff} in
-   * {@code bp}. The first {@code inPlace} rows of A (whole panels) are read where they are, from
-   * {@code a[aOff]} with row stride {@code lda}, by {@link Kernels#microKernelRows} (the same
-   * arithmetic as the packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}.
-   * Edge tiles go through a buffer.
+   * {@code bp}. The first {@code inPlace} rows of op(A) (whole panels) are read where they are, from
+   * {@code a[aOff]}: with {@code transA} by {@link Kernels#microKernel} with a step of {@code lda},
+   * else by {@link Kernels#microKernelRows} with row stride {@code lda} (the same arithmetic as the
+   * packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}. Edge tiles go
+   * through a buffer.
    */
   private static void macroKernel(Kernels kernels, int inPlace, boolean transA, int mc, int nc, int kc, float alpha,
       boolean zero, float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc,

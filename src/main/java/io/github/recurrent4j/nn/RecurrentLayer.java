@@ -489,11 +489,24 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
 
   private volatile StreamWeights streamWeights; // made by the first stream step, then when the weights change
 
-  /** Whether a stream step of this cell is {@link #streamBlocks} then the cell (its gates are one slab after both products). */
+  /**
+   * Whether a stream step of this cell is {@link #streamBlocks} then the cell (its gates are one
+   * slab after both products).
+   */
   boolean packsStreamWeights() {
     return foldsHiddenBias()
         && (long) Kernels.columnBlocks(gateCount * hiddenSize) * Kernels.COLUMN_BLOCK * (inputSize + outputSize)
             <= Integer.MAX_VALUE - 8; // else packRowsByColumn could not hold it
+  }
+
+  /** {@code into[j] = b_ih[j] + b_hh[j]} for the G·H gate rows; returns {@code into}. */
+  private float[] foldedBias(float[] into) {
+    float[] biasI = biasIh.array();
+    float[] biasH = biasHh.array();
+    for (int j = 0; j < into.length; j++) {
+      into[j] = biasI[j] + biasH[j];
+    }
+    return into;
   }
 
   /** The stream weights of the current parameter values: the shared ones, or new ones if a parameter has changed. */
@@ -507,13 +520,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
       int gh = gateCount * hiddenSize;
       float[] packed = Kernels.packRowsByColumn(gh, inputSize, weightIh.array(), inputSize, outputSize,
           weightHh.array(), outputSize);
-      float[] bias = new float[gh];
-      float[] biasI = biasIh.array();
-      float[] biasH = biasHh.array();
-      for (int j = 0; j < gh; j++) {
-        bias[j] = biasI[j] + biasH[j];
-      }
-      w = new StreamWeights(packed, bias, Kernels.columnBlocks(gh), ih, hh, bi, bh);
+      w = new StreamWeights(packed, foldedBias(new float[gh]), Kernels.columnBlocks(gh), ih, hh, bi, bh);
       streamWeights = w;
     }
     return w;
@@ -589,17 +596,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     // Many steps of more than a few rows: pack W_hhᵀ once instead of at every step (the same bits).
     r.hhForward = usePacked(r) ? Gemm.pack(true, outputSize, gh, weightHh.array(), 0, outputSize,
         r.hhForward) : null;
-    // gates = (b_ih (+ b_hh)) + x · W_ihᵀ, all steps at once; each tile starts from the bias in cache
+    // gates = (b_ih (+ b_hh)) + x · W_ihᵀ, all steps at once, the bias written into each block of
+    // the gate rows just before the product is added to it
     float[] bias = biasIh.array();
     if (foldsHiddenBias()) {
-      float[] biasH = biasHh.array();
-      if (r.foldedBias == null) {
-        r.foldedBias = new float[gh];
-      }
-      for (int j = 0; j < gh; j++) {
-        r.foldedBias[j] = bias[j] + biasH[j];
-      }
-      bias = r.foldedBias;
+      bias = r.foldedBias = foldedBias(r.foldedBias != null ? r.foldedBias : new float[gh]);
     }
     Gemm.gemmWithBias(false, true, b * t, gh, inputSize, 1f, x.data(), 0, inputSize, weightIh.array(), 0, inputSize,
         bias, 0, r.gates, 0, gh);

@@ -8,6 +8,7 @@ import io.github.recurrent4j.tensor.Rng;
 import io.github.recurrent4j.testing.KernelsUnderTest;
 import io.github.recurrent4j.tensor.Tensor;
 import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -278,7 +279,7 @@ class GemmTest {
               for (int j = 0; j < n; j++) {
                 int at = 1 + i * ldc + j;
                 assertThat((double) c[at]).as("%s at (%d, %d), against the sum in double", what, i, j)
-                    .isCloseTo(bias[3 + j] + (double) inDouble[at], org.assertj.core.data.Offset.offset(1e-4 * (1 + k)));
+                    .isCloseTo(bias[3 + j] + (double) inDouble[at], Offset.offset(1e-4 * (1 + k)));
               }
             }
             assertThat(c[0]).as("%s: before C", what).isNaN();
