@@ -570,19 +570,9 @@ public final class Gemm {
           System.arraycopy(a, src, ap, panel + p * mr, rows);
         }
       } else {
-        // four of A's rows at a time, so each depth p writes four neighbouring floats of the panel
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
-          int s0 = aOff + (i0 + ir + r) * lda + p0;
-          int s1 = s0 + lda;
-          int s2 = s1 + lda;
-          int s3 = s2 + lda;
-          for (int p = 0, at = panel + r; p < kc; p++, at += mr) {
-            ap[at] = a[s0 + p];
-            ap[at + 1] = a[s1 + p];
-            ap[at + 2] = a[s2 + p];
-            ap[at + 3] = a[s3 + p];
-          }
+          interleave4(a, aOff + (i0 + ir + r) * lda + p0, lda, kc, ap, panel + r, mr);
         }
         for (; r < rows; r++) {
           for (int p = 0, src = aOff + (i0 + ir + r) * lda + p0; p < kc; p++, src++) {
@@ -590,6 +580,23 @@ public final class Gemm {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Four rows of {@code src} from {@code from} (row stride {@code ld}), {@code kc} values each, into
+   * a panel: value p of row q goes to {@code dst[at + p*step + q]}. Four rows at a time, so each depth
+   * writes four neighbouring floats (packing an untransposed A or a transposed B).
+   */
+  private static void interleave4(float[] src, int from, int ld, int kc, float[] dst, int at, int step) {
+    int s1 = from + ld;
+    int s2 = s1 + ld;
+    int s3 = s2 + ld;
+    for (int p = 0; p < kc; p++, at += step) {
+      dst[at] = src[from + p];
+      dst[at + 1] = src[s1 + p];
+      dst[at + 2] = src[s2 + p];
+      dst[at + 3] = src[s3 + p];
     }
   }
 
@@ -603,19 +610,9 @@ public final class Gemm {
         Arrays.fill(bp, panel, panel + kc * nr, 0f);
       }
       if (transB) {
-        // four of B's rows at a time, so each depth p writes four neighbouring floats of the panel
         int j = 0;
         for (; j + 4 <= cols; j += 4) {
-          int s0 = bOff + (j0 + jr + j) * ldb + p0;
-          int s1 = s0 + ldb;
-          int s2 = s1 + ldb;
-          int s3 = s2 + ldb;
-          for (int p = 0, at = panel + j; p < kc; p++, at += nr) {
-            bp[at] = b[s0 + p];
-            bp[at + 1] = b[s1 + p];
-            bp[at + 2] = b[s2 + p];
-            bp[at + 3] = b[s3 + p];
-          }
+          interleave4(b, bOff + (j0 + jr + j) * ldb + p0, ldb, kc, bp, panel + j, nr);
         }
         for (; j < cols; j++) {
           for (int p = 0, src = bOff + (j0 + jr + j) * ldb + p0; p < kc; p++, src++) {
