@@ -80,7 +80,7 @@ public final class Gemm {
   private static final class Workspace {
     float[] ap = new float[MC * KC]; // packed A block: MC/mr panels of (KC, mr)
     float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr)
-    float[] tile = new float[0]; // (mr, nr) for edge tiles
+    float[] tile = new float[0]; // (mr, 2·nr) for edge tiles
     float[] row = new float[0]; // (k) one row of a transposed A
 
     float[] bp(int size) {
@@ -233,7 +233,7 @@ public final class Gemm {
 
   /**
    * {@code C += alpha·op(A)·Bᵀ} for few rows and many columns (an RNN step: {@code h·W_hhᵀ}), formed
-   * as {@code Cᵀ = B·op(A)ᵀ}: the large B is streamed in place by {@link Kernels#microKernelRows},
+   * as {@code Cᵀ = B·op(A)ᵀ}: the large B is streamed in place by {@link Kernels#microKernelRowsWide},
    * never packed or transposed, and only the small op(A) is packed. Each tile goes through a small
    * buffer and is added into C transposed, with the same {@code c + (alpha * sum)} rounding as the
    * packed path. Rows of B are split across threads in whole tiles.
@@ -266,7 +266,7 @@ public final class Gemm {
     Workspace ws = WORKSPACE.get();
     int mPadded = (m + nr - 1) / nr * nr;
     float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr)
-    float[] tile = ws.tile(mr * nr);
+    float[] tile = ws.tile(2 * mr * nr);
     float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
@@ -286,22 +286,29 @@ public final class Gemm {
           rowOff = 0;
           rowStride = kc;
         }
-        for (int i0 = 0; i0 < m; i0 += nr) {
-          int cols = Math.min(nr, m - i0);
-          Arrays.fill(tile, 0, mr * nr, 0f);
-          kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, tile, 0, nr);
+        for (int i0 = 0; i0 < m; i0 += 2 * nr) { // two panels of op(A)ᵀ a tile, a last odd one alone
+          boolean pair = i0 + nr < m;
+          int width = pair ? 2 * nr : nr;
+          int cols = Math.min(width, m - i0);
+          Arrays.fill(tile, 0, mr * width, 0f);
+          if (pair) {
+            kernels.microKernelRowsWide(kc, rowData, rowOff, rowStride, ap, i0 * kc, (i0 + nr) * kc, alpha, tile, 0,
+                width);
+          } else {
+            kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, tile, 0, width);
+          }
           if (transposedC) {
             for (int r = 0; r < rows; r++) {
               int at = cOff + (j + r) * ldc + i0;
               for (int ii = 0; ii < cols; ii++) {
-                c[at + ii] = (first ? 0f : c[at + ii]) + tile[r * nr + ii];
+                c[at + ii] = (first ? 0f : c[at + ii]) + tile[r * width + ii];
               }
             }
           } else {
             for (int ii = 0; ii < cols; ii++) {
               int at = cOff + (i0 + ii) * ldc + j;
               for (int r = 0; r < rows; r++) {
-                c[at + r] = (first ? 0f : c[at + r]) + tile[r * nr + ii];
+                c[at + r] = (first ? 0f : c[at + r]) + tile[r * width + ii];
               }
             }
           }
@@ -409,40 +416,83 @@ public final class Gemm {
    * {@code C[mc, nc] += alpha · A·B} over one block, B as panels of (kc, nr) from {@code bpOff} in
    * {@code bp}. The first {@code inPlace} rows of op(A) (whole panels) are read where they are, from
    * {@code a[aOff]}: with {@code transA} by {@link Kernels#microKernel} with a step of {@code lda},
-   * else by {@link Kernels#microKernelRows} with row stride {@code lda} (the same arithmetic as the
-   * packed micro-kernel); the rest are panels of (kc, mr) from 0 in {@code ap}. Edge tiles go
-   * through a buffer.
+   * else by {@link #rowsInPlace}; the rest are panels of (kc, mr) from 0 in {@code ap}. Edge tiles
+   * go through a buffer.
    */
   private static void macroKernel(Kernels kernels, int inPlace, boolean transA, int mc, int nc, int kc, float alpha,
       boolean zero, float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc,
       Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
+    int first = 0; // the first row left to the loop below
+    if (!transA && inPlace > 0) {
+      rowsInPlace(kernels, inPlace, nc, kc, alpha, zero, a, aOff, lda, bp, bpOff, c, cOff, ldc, ws);
+      first = inPlace;
+    }
     for (int jr = 0; jr < nc; jr += nr) {
       int nTile = Math.min(nr, nc - jr);
       int bAt = bpOff + jr * kc;
-      for (int ir = 0; ir < mc; ir += mr) {
+      for (int ir = first; ir < mc; ir += mr) {
         int mTile = Math.min(mr, mc - ir);
         int cTile = cOff + ir * ldc + jr;
         boolean full = mTile == mr && nTile == nr;
         float[] out = full ? c : ws.tile(mr * nr);
-        if (!full) {
-          Arrays.fill(out, 0, mr * nr, 0f);
-        } else if (zero) {
-          for (int r = 0; r < mr; r++) {
-            Arrays.fill(c, cTile + r * ldc, cTile + r * ldc + nr, 0f);
-          }
-        }
-        if (ir < inPlace && transA) {
+        startTile(zero, full, mr, nr, out, cTile, ldc);
+        if (ir < inPlace) {
           kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
-        } else if (ir < inPlace) {
-          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         } else {
           kernels.microKernel(kc, ap, (ir - inPlace) * kc, mr, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         }
         if (!full) {
           addTile(out, nr, mTile, nTile, zero, c, cTile, ldc);
         }
+      }
+    }
+  }
+
+  /**
+   * The first {@code rows} rows of {@link #macroKernel}'s block (whole panels) with an untransposed A
+   * read in place: tiles of mr rows by two panels of B ({@link Kernels#microKernelRowsWide}), a last
+   * odd panel by {@link Kernels#microKernelRows}.
+   */
+  private static void rowsInPlace(Kernels kernels, int rows, int nc, int kc, float alpha, boolean zero, float[] a,
+      int aOff, int lda, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+    final int mr = kernels.mr();
+    final int nr = kernels.nr();
+    for (int jr = 0; jr < nc; jr += 2 * nr) {
+      boolean pair = jr + nr < nc; // a second panel, whole or not
+      int width = pair ? 2 * nr : nr;
+      int cols = Math.min(width, nc - jr);
+      int b0 = bpOff + jr * kc;
+      boolean full = cols == width;
+      for (int ir = 0; ir < rows; ir += mr) {
+        int cTile = cOff + ir * ldc + jr;
+        float[] out = full ? c : ws.tile(mr * width);
+        startTile(zero, full, mr, width, out, cTile, ldc);
+        int at = full ? cTile : 0;
+        int ld = full ? ldc : width;
+        if (pair) {
+          kernels.microKernelRowsWide(kc, a, aOff + ir * lda, lda, bp, b0, b0 + nr * kc, alpha, out, at, ld);
+        } else {
+          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, b0, alpha, out, at, ld);
+        }
+        if (!full) {
+          addTile(out, width, mr, cols, zero, c, cTile, ldc);
+        }
+      }
+    }
+  }
+
+  /**
+   * Readies a tile of {@code rows × cols} for a micro-kernel, which adds into it: the edge buffer
+   * cleared, or with {@code zero} the tile's place in C.
+   */
+  private static void startTile(boolean zero, boolean full, int rows, int cols, float[] out, int cTile, int ldc) {
+    if (!full) {
+      Arrays.fill(out, 0, rows * cols, 0f);
+    } else if (zero) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.fill(out, cTile + r * ldc, cTile + r * ldc + cols, 0f);
       }
     }
   }

@@ -48,8 +48,8 @@ final class JitWarmUp {
       x[i] = 0.25f * (i % 9) - 1f;
     }
     float[] ap = new float[kc * mr];
-    float[] bp = new float[kc * nr];
-    float[] c = new float[mr * nr];
+    float[] bp = new float[2 * kc * nr];
+    float[] c = new float[2 * mr * nr];
     float[] rows = new float[mr * kc];
     float[] matrix = new float[kc * n];
     float[] gates = new float[4 * n];
@@ -61,6 +61,7 @@ final class JitWarmUp {
     for (int call = 0; call < calls; call++) {
       k.microKernel(kc, ap, 0, mr, bp, 0, 1f, c, 0, nr);
       k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
+      k.microKernelRowsWide(kc, rows, 0, kc, bp, 0, kc * nr, 1f, c, 0, 2 * nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
       k.packedRowDots(kc, x, packed, 0, 1, false, column);

@@ -31,10 +31,19 @@ public interface Kernels {
   /**
    * As {@link #microKernel}, but A is read in place from {@code mr()} rows:
    * {@code ap[p, r] = a[aOff + r*lda + p]}. Used when A is a large matrix that is cheaper to
-   * stream than to pack.
+   * stream than to pack, for a last odd panel of B; {@link #microKernelRowsWide} takes two.
    */
   void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c, int cOff,
       int ldc);
+
+  /**
+   * {@link #microKernelRows} two panels of B wide: a tile of {@code mr() × 2·nr()}, its columns
+   * {@code [0, nr())} from the panel at {@code bpOff0} and {@code [nr(), 2·nr())} from the one at
+   * {@code bpOff1}, each laid out as in {@link #microKernel}. Each element is formed by the same
+   * operations as in {@link #microKernelRows}.
+   */
+  void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1, float alpha,
+      float[] c, int cOff, int ldc);
 
   /** {@code c[j] += alpha * Σ_p a[p] * b[p*ldb + j]} for {@code j < n}: a row vector times a matrix. */
   void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);

@@ -38,6 +38,13 @@ public final class ScalarKernels implements Kernels {
     tile(kc, a, aOff, lda, 1, bp, bpOff, alpha, c, cOff, ldc);
   }
 
+  @Override
+  public void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1,
+      float alpha, float[] c, int cOff, int ldc) {
+    tile(kc, a, aOff, lda, 1, bp, bpOff0, alpha, c, cOff, ldc);
+    tile(kc, a, aOff, lda, 1, bp, bpOff1, alpha, c, cOff + NR, ldc);
+  }
+
   /** The micro-kernel with A at {@code a[aOff + r*rowStride + p*depthStride]}. */
   private static void tile(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] bp, int bpOff,
       float alpha, float[] c, int cOff, int ldc) {

@@ -301,8 +301,9 @@ class GemmTest {
   @MethodSource("kernels")
   void aTransposedAGivesTheBitsOfTheSameAStoredUntransposed(Kernels kernels) {
     Rng rng = new Rng(29);
+    // widths of two, three (a last odd panel) and four panels, and partial ones, read in place untransposed
     int[][] shapes = {{384, 128, 2048}, {128, 128, 600}, {97, 131, 257}, {9, 700, 20}, {700, 30, 90}, {13, 40, 5},
-        {200, 64, 300}};
+        {200, 64, 300}, {50, 96, 70}, {41, 80, 33}};
     for (int[] shape : shapes) {
       int m = shape[0];
       int n = shape[1];

@@ -166,10 +166,20 @@ public final class VectorKernels implements Kernels {
   }
 
   /*
-   * microKernelRows repeats microKernel with A's rows read in place. One kernel with row and depth
-   * strides would serve both, but then the eight broadcast loads no longer share one bounds check
-   * and packed products lose about 10% (measured with GemmBenchmark --best).
+   * microKernelRows reads A's rows in place, each a stream of its own, where microKernel reads one
+   * packed stream. With eight row offsets live in its loop, an eight-row kernel left C2 short of
+   * general registers: in about half of the JVMs it kept the B offset in a vector register, moved
+   * across at every step, and ran at 105-135 GFLOP/s instead of 195-215 (measured on a tile in L1
+   * cache, one JVM at a time). Four rows by four vectors (two panels of B) keep the same sixteen
+   * accumulators with four row offsets and ran at 200-215 in every JVM.
    */
+  @Override
+  public void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1,
+      float alpha, float[] c, int cOff, int ldc) {
+    rows4x4(kc, a, aOff, lda, bp, bpOff0, bpOff1, alpha, c, cOff, ldc);
+    rows4x4(kc, a, aOff + 4 * lda, lda, bp, bpOff0, bpOff1, alpha, c, cOff + 4 * ldc, ldc);
+  }
+
   @Override
   public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
       int cOff, int ldc) {
@@ -252,6 +262,78 @@ public final class VectorKernels implements Kernels {
     c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
     c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
   }
+  /** Four rows of {@link #microKernelRowsWide}: {@code c[r, j] += alpha * Σ_p a[r, p] * b[p, j]} for r < 4, j < 2·NR. */
+  private static void rows4x4(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1, float alpha,
+      float[] c, int cOff, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c02 = c00;
+    FloatVector c03 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c12 = c00;
+    FloatVector c13 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c22 = c00;
+    FloatVector c23 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c32 = c00;
+    FloatVector c33 = c00;
+    int a0 = aOff;
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    for (int p = 0; p < kc; p++) {
+      int q = p * NR;
+      FloatVector b0 = FloatVector.fromArray(S, bp, bpOff0 + q);
+      FloatVector b1 = FloatVector.fromArray(S, bp, bpOff0 + q + L);
+      FloatVector b2 = FloatVector.fromArray(S, bp, bpOff1 + q);
+      FloatVector b3 = FloatVector.fromArray(S, bp, bpOff1 + q + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      c02 = x.fma(b2, c02);
+      c03 = x.fma(b3, c03);
+      x = FloatVector.broadcast(S, a[a1 + p]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      c12 = x.fma(b2, c12);
+      c13 = x.fma(b3, c13);
+      x = FloatVector.broadcast(S, a[a2 + p]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      c22 = x.fma(b2, c22);
+      c23 = x.fma(b3, c23);
+      x = FloatVector.broadcast(S, a[a3 + p]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      c32 = x.fma(b2, c32);
+      c33 = x.fma(b3, c33);
+    }
+    FloatVector al = FloatVector.broadcast(S, alpha);
+    int r = cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
+    c01.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+    c02.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
+    c03.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    r += ldc;
+    c10.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
+    c11.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+    c12.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
+    c13.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    r += ldc;
+    c20.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
+    c21.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+    c22.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
+    c23.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    r += ldc;
+    c30.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
+    c31.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+    c32.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
+    c33.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+  }
 
   /*
    * product: eight rows at a time by two vectors of columns (sixteen accumulators), four rows by one
@@ -291,10 +373,10 @@ public final class VectorKernels implements Kernels {
   }
 
   /*
-   * product8x2 has microKernelRows' sixteen accumulators and loop, but reads A with a depth stride
-   * (a transposed A), B by rows at any stride (unpacked) and overwrites C. Folding those into
-   * microKernelRows would give the GEMM's innermost loop a variable stride and an extra branch; as
-   * with microKernel and microKernelRows, the hot loop is kept twice instead.
+   * product8x2 has microKernel's sixteen accumulators and loop, but reads A with a row and a depth
+   * stride, B by rows at any stride (unpacked) and overwrites C. Folding those into microKernel
+   * would give the GEMM's innermost loop a variable stride and an extra branch; the hot loop is kept
+   * twice instead.
    */
   /** Eight rows of {@link #product} from {@code a0}, two vectors of columns from {@code bAt} and {@code cAt}. */
   private static void product8x2(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
