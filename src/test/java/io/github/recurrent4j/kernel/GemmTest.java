@@ -549,10 +549,16 @@ class GemmTest {
       int n = trial < 10 ? 64 : rng.nextInt(70);
       int k = rng.nextInt(40);
       boolean transposedA = trial % 2 == 1;
+      boolean strided = trial % 6 == 4; // neither of A's strides 1: rows and depths both spaced out
       int aOff = rng.nextInt(4);
       int lda = (transposedA ? m : k) + rng.nextInt(3);
       int aRow = transposedA ? 1 : lda;
       int aDepth = transposedA ? lda : 1;
+      if (strided) {
+        aDepth = 2;
+        aRow = 2 * k + 1;
+        lda = aRow; // the array's size below: m rows of aRow
+      }
       int bOff = rng.nextInt(4);
       int ldb = n + rng.nextInt(3);
       int cOff = rng.nextInt(4);
@@ -563,8 +569,9 @@ class GemmTest {
       float[] cIn = random(rng, cOff + ldc * m + 1);
       float[] scalar = cIn.clone();
       Kernels.scalar().product(m, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, scalar, cOff, ldc);
-      float[] expected = naive(transposedA, false, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, cIn, cOff, ldc);
-      String what = "m=" + m + " n=" + n + " k=" + k + " transposedA=" + transposedA;
+      float[] expected = strided ? stridedProduct(m, n, k, alpha, a, aOff, aRow, aDepth, b, bOff, ldb, cIn, cOff, ldc)
+          : naive(transposedA, false, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, cIn, cOff, ldc);
+      String what = "m=" + m + " n=" + n + " k=" + k + " transposedA=" + transposedA + " strided=" + strided;
       assertClose("scalar product " + what, scalar, expected, 1e-5, 1e-5);
       if (Kernels.simd() != null) {
         float[] simd = cIn.clone();
@@ -572,5 +579,21 @@ class GemmTest {
         assertThat(simd).as("simd product, %s", what).containsExactly(scalar);
       }
     }
+  }
+
+  /** {@code alpha·A·B} into a copy of {@code c}, A at {@code a[aOff + i*aRow + p*aDepth]}, summed in double. */
+  private static float[] stridedProduct(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aDepth,
+      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    float[] out = c.clone();
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double sum = 0;
+        for (int p = 0; p < k; p++) {
+          sum += (double) a[aOff + i * aRow + p * aDepth] * b[bOff + p * ldb + j];
+        }
+        out[cOff + i * ldc + j] = (float) (alpha * sum);
+      }
+    }
+    return out;
   }
 }
