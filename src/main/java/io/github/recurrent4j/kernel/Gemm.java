@@ -12,12 +12,12 @@ import java.util.Arrays;
  * {@code [m, n]}. A stored untransposed is {@code [m, k]} with row stride {@code lda >= k};
  * transposed it is stored {@code [k, m]} with {@code lda >= m} (likewise B). Only C is written.
  *
- * <p>Large products pack panels of A and B (GotoBLAS layout) and run the {@link Kernels#microKernel}
- * over them; products with at most {@value #SMALL_M} rows (an RNN step with batch 1, say) skip
- * packing and stream B once. A few rows times many columns of a transposed B stream B in place,
- * and an untransposed A is read in place where packing it would not pay (at most
- * {@value #IN_PLACE_A_MAX_N} columns); a transposed A, already laid out as the micro-kernel's panels
- * with a step of lda, is always read in place. {@link #gemmWithBias} forms a layer's
+ * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them, reading
+ * A in place: a transposed A is already laid out as {@link Kernels#microKernel}'s panels with a step
+ * of lda, an untransposed one is read by rows ({@link Kernels#microKernelRowsWide}); only a last
+ * partial panel of A is packed. Products with at most {@value #SMALL_M} rows (an RNN step with batch
+ * 1, say) skip packing and stream B once. A few rows times many columns of a transposed B stream B
+ * in place. {@link #gemmWithBias} forms a layer's
  * {@code x·Wᵀ + b} without a pass of its own over C. A B used by many products (a recurrent layer's
  * W_hh at every step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
  * each element as the same sequence of fused multiply-adds over k, so choosing among them never
@@ -40,14 +40,6 @@ public final class Gemm {
    * and ahead from 32x256 on (an RNN step's h·W_hhᵀ, 32x512).
    */
   static final int STREAM_B_MIN_COLUMNS_PER_ROW = 8;
-  /**
-   * Up to this many columns (four micro-tiles wide) an untransposed A is read in place, not packed:
-   * its packing would be amortised over too few column panels (attention's per-head products and
-   * its E=128 projections). Measured on the machine of BENCHMARKS.md, 1 thread: 2048x128x128 went
-   * from about 140 to 160 GFLOP/s and 1600x128x64 (Bᵀ) from 125 to 145; at 512 columns packing
-   * was ahead again (1600x512x64: 150 against 141).
-   */
-  static final int IN_PLACE_A_MAX_N = 128;
   /** Depth of a packed block (the k extent that stays in cache). */
   static final int KC = 256;
   /** Rows of A packed at once; a multiple of every kernel's {@code mr()}. */
@@ -383,20 +375,14 @@ public final class Gemm {
             }
             first = false;
           }
-          if (transA || nc <= IN_PLACE_A_MAX_N) {
-            // A's full panels read in place, only a last partial one packed: a transposed A already is
-            // panels of (kc, mr) with a step of lda; an untransposed one with few columns would cost as
-            // much to pack as the product.
-            int inPlace = mc / mr * mr;
-            packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
-            int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
-            macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
-                cOff + ic * ldc + jc, ldc, ws);
-            continue;
-          }
-          packA(false, a, aOff, lda, ic, mc, pc, kc, mr, ap);
-          macroKernel(kernels, 0, false, mc, nc, kc, alpha, first, null, 0, 0, ap, bp, 0, c, cOff + ic * ldc + jc, ldc,
-              ws);
+          // A's full panels read in place, only a last partial one packed. Packing an untransposed A
+          // was slower at every size measured on the machine of BENCHMARKS.md, 1 thread (2048x384x128:
+          // 155-165 against 180-185 GFLOP/s in place; 1024³ 155-165 against 165; 2 threads even).
+          int inPlace = mc / mr * mr;
+          packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
+          int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
+          macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
+              cOff + ic * ldc + jc, ldc, ws);
         }
       }
     }
