@@ -13,15 +13,15 @@ import java.util.Arrays;
  * transposed it is stored {@code [k, m]} with {@code lda >= m} (likewise B). Only C is written.
  *
  * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them, reading
- * A in place: a transposed A is already laid out as {@link Kernels#microKernel}'s panels with a step
- * of lda, an untransposed one is read by rows ({@link Kernels#microKernelRowsWide}); only a last
- * partial panel of A is packed. Products with at most {@value #SMALL_M} rows (an RNN step with batch
- * 1, say) skip packing and stream B once. A few rows times many columns of a transposed B stream B
- * in place. {@link #gemmWithBias} forms a layer's
- * {@code x·Wᵀ + b} without a pass of its own over C. A B used by many products (a recurrent layer's
- * W_hh at every step) can be packed once by {@link #pack}. The packed, streamed, in-place and prepacked paths form
- * each element as the same sequence of fused multiply-adds over k, so choosing among them never
- * changes a bit (the few-rows path sums in vector lanes, with its own rounding). Work is split across
+ * A in place: a transposed A is already laid out as {@link Kernels#microKernel}'s panels with a
+ * step of lda, an untransposed one is read by rows ({@link Kernels#microKernelRowsWide}); only a
+ * last partial panel of A is packed. Products with at most {@value #SMALL_M} rows (an RNN step with
+ * batch 1, say) skip packing and stream B once. A few rows times many columns of a transposed B
+ * stream B in place. {@link #gemmWithBias} forms a layer's {@code x·Wᵀ + b} without a pass of its
+ * own over C. A B used by many products (a recurrent layer's W_hh at every step) can be packed once
+ * by {@link #pack}. The packed, streamed, in-place and prepacked paths form each element as the
+ * same sequence of fused multiply-adds over k, so choosing among them never changes a bit (the
+ * few-rows path sums in vector lanes, with its own rounding). Work is split across
  * {@link Parallel#threads()} by whole micro-tiles, so every element is computed by the same
  * operations in the same order whatever the thread count: results are bit-identical for 1 and N
  * threads. {@code beta == 0} overwrites C without reading it, as in BLAS.
@@ -376,8 +376,9 @@ public final class Gemm {
             first = false;
           }
           // A's full panels read in place, only a last partial one packed. Packing an untransposed A
-          // was slower at every size measured on the machine of BENCHMARKS.md, 1 thread (2048x384x128:
-          // 155-165 against 180-185 GFLOP/s in place; 1024³ 155-165 against 165; 2 threads even).
+          // was slower at every size measured on the machine of BENCHMARKS.md, 1 thread (2048x384x128
+          // Bᵀ: 161-164 against 182-190 GFLOP/s in place; 1024³ 153-169 against 178-181; 2 threads
+          // 0-10% behind).
           int inPlace = mc / mr * mr;
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
@@ -424,7 +425,7 @@ public final class Gemm {
         boolean full = mTile == mr && nTile == nr;
         float[] out = full ? c : ws.tile(mr * nr);
         startTile(zero, full, mr, nr, out, cTile, ldc);
-        if (ir < inPlace) {
+        if (ir < inPlace) { // a transposed A in place (an untransposed one went to rowsInPlace)
           kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
         } else {
           kernels.microKernel(kc, ap, (ir - inPlace) * kc, mr, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);

@@ -170,8 +170,9 @@ public final class VectorKernels implements Kernels {
    * packed stream. With eight row offsets live in its loop, an eight-row kernel left C2 short of
    * general registers: in about half of the JVMs it kept the B offset in a vector register, moved
    * across at every step, and ran at 105-135 GFLOP/s instead of 195-215 (measured on a tile in L1
-   * cache, one JVM at a time). Four rows by four vectors (two panels of B) keep the same sixteen
-   * accumulators with four row offsets and ran at 200-215 in every JVM.
+   * cache, one JVM at a time). microKernelRowsWide, four rows by four vectors (two panels of B),
+   * keeps the same sixteen accumulators with four row offsets and ran at 200-215 in every JVM; the
+   * eight-row kernel below is left for a last odd panel.
    */
   @Override
   public void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1,
@@ -262,7 +263,11 @@ public final class VectorKernels implements Kernels {
     c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
     c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
   }
-  /** Four rows of {@link #microKernelRowsWide}: {@code c[r, j] += alpha * Σ_p a[r, p] * b[p, j]} for r < 4, j < 2·NR. */
+
+  /**
+   * Four rows of {@link #microKernelRowsWide}: {@code c[r, j] += alpha * Σ_p a[r, p] * b[p, j]} for
+   * {@code r < 4}, {@code j < 2·NR}.
+   */
   private static void rows4x4(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1, float alpha,
       float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S);
