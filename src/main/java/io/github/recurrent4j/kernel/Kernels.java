@@ -171,6 +171,16 @@ public interface Kernels {
   void softmax(float[] x, int xOff, float[] y, int yOff, int n);
 
   /**
+   * {@link #softmax} in place on each of {@code rows} rows of length {@code n}, {@code ld} apart from
+   * {@code off}: the same bits as a call per row.
+   */
+  default void softmaxRows(float[] x, int off, int ld, int rows, int n) {
+    for (int r = 0; r < rows; r++) {
+      softmax(x, off + r * ld, x, off + r * ld, n);
+    }
+  }
+
+  /**
    * From the softmax's output: {@code dx = y ⊙ (dy - Σ_j dy_j y_j)}, the gradient of its input (dx
    * may alias dy). The sum's rounding differs between implementations.
    */

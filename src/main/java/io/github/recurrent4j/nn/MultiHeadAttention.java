@@ -173,9 +173,12 @@ public final class MultiHeadAttention implements Layer {
         transpose(k, kOff + row * tk * ld + h * headDim, ld, tk, kt);
         kernels.product(tq, tk, headDim, scale, q, qOff + row * tq * ld + h * headDim, ld, 1, kt, 0, tk, weights,
             wOff, tk);
+        if (!causal) { // every query of the row sees the same keys: its rows in one call
+          kernels.softmaxRows(weights, wOff, tk, ql[row], kl[row]);
+        }
         for (int i = 0; i < tq; i++) {
           int valid = i >= ql[row] ? 0 : causal ? Math.min(kl[row], i + 1) : kl[row];
-          if (valid > 0) {
+          if (causal && valid > 0) {
             kernels.softmax(weights, wOff + i * tk, weights, wOff + i * tk, valid);
           }
           Arrays.fill(weights, wOff + i * tk + valid, wOff + (i + 1) * tk, 0f);

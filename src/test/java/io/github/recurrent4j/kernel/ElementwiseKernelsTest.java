@@ -171,6 +171,31 @@ class ElementwiseKernelsTest {
     }
   }
 
+  /**
+   * The softmax of many rows at once (attention's rows of one head) gives each row the bits of its
+   * own softmax call, for row counts around the SIMD kernel's group of 16, and leaves the gaps
+   * between rows alone.
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void softmaxRowsGivesEachRowTheBitsOfItsOwnCall(Kernels k) {
+    Rng rng = new Rng(6);
+    for (int n : LENGTHS) {
+      for (int rows : new int[] {0, 1, 5, 16, 17, 40}) {
+        int ld = n + 3;
+        float[] x = random(rng, 2 + rows * ld, 4);
+        float[] expected = x.clone();
+        for (int r = 0; r < rows && n > 0; r++) {
+          k.softmax(expected, 2 + r * ld, expected, 2 + r * ld, n);
+        }
+        if (n > 0) {
+          k.softmaxRows(x, 2, ld, rows, n);
+        }
+        assertThat(x).as("%s n=%d rows=%d", k.name(), n, rows).containsExactly(expected);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("kernels")
   void inPlaceUseIsAllowed(Kernels k) {

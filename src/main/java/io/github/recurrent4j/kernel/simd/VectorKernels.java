@@ -40,6 +40,9 @@ public final class VectorKernels implements Kernels {
    * intrinsifying the other kernels, which then boxed every vector.)
    */
   private static final VectorSpecies<Double> SD = DoubleVector.SPECIES_PREFERRED;
+  /** The rows {@link #softmaxRows} takes a step at a time, and its scratch of one float per row. */
+  private static final int ROW_GROUP = 16;
+  private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[ROW_GROUP]);
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
   // The lane masks and swaps of rowDotRows' reduction tree (used when L == 16), and treeSum's swaps:
   // bit k of the lane index.
@@ -972,6 +975,39 @@ public final class VectorKernels implements Kernels {
     }
     for (; i < n; i++) {
       y[yOff + i] *= inv;
+    }
+  }
+
+  /**
+   * {@link #softmax} on groups of rows, one step at a time over the group (the maxima, then the
+   * exponentials and their sums, then the scaling): one row's steps wait on each other, different
+   * rows' do not. Each row gets the bits of its own call. W7's 8,192 rows of 64, 1 thread: 295-330
+   * against 410-450 µs a pass alone, 414-430 against 474-490 µs within the step. The scaling is
+   * written out here: moved into a helper, it cost C2's inlining of the exponentials (430-530 µs).
+   */
+  @Override
+  public void softmaxRows(float[] x, int off, int ld, int rows, int n) {
+    float[] perRow = ROW_SCRATCH.get(); // a row's max, then 1 / its sum
+    for (int r0 = 0; r0 < rows; r0 += ROW_GROUP) {
+      int g = Math.min(ROW_GROUP, rows - r0);
+      int at = off + r0 * ld;
+      for (int r = 0; r < g; r++) {
+        perRow[r] = max(x, at + r * ld, n);
+      }
+      for (int r = 0; r < g; r++) {
+        perRow[r] = 1f / expShifted(x, at + r * ld, x, at + r * ld, n, perRow[r]);
+      }
+      for (int r = 0; r < g; r++) {
+        float inv = perRow[r];
+        int row = at + r * ld;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+          FloatVector.fromArray(S, x, row + i).mul(inv).intoArray(x, row + i);
+        }
+        for (; i < n; i++) {
+          x[row + i] *= inv;
+        }
+      }
     }
   }
 
