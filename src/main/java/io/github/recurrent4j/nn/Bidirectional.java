@@ -92,7 +92,7 @@ public final class Bidirectional implements StatefulSequenceLayer {
     RecurrentLayer.Result[] run = new RecurrentLayer.Result[2];
     bothDirections(() -> run[0] = inferOf(forwardLayer, x, lengths, init[0]),
         () -> run[1] = inferOf(backwardLayer, reverse(x, lens), lens, init[1]));
-    return new RecurrentLayer.Result(merge(run[0].output(), reverse(run[1].output(), lens)),
+    return new RecurrentLayer.Result(merge(run[0].output(), run[1].output(), lens),
         stack(run[0].finalState(), run[1].finalState()));
   }
 
@@ -186,23 +186,44 @@ public final class Bidirectional implements StatefulSequenceLayer {
   }
 
   private Tensor merge(Tensor f, Tensor r) {
+    return merge(f, r, null);
+  }
+
+  /**
+   * The two directions' outputs merged step by step. The reverse direction's output for step s is
+   * {@code r[b, s]}, or with {@code reversedLengths} {@code r[b, len_b - 1 - s]} (r still in the
+   * order that direction ran, zero past a row's length): the reversal folded into the merge.
+   */
+  private Tensor merge(Tensor f, Tensor r, int[] reversedLengths) {
     int b = f.dim(0);
     int t = f.dim(1);
     int h = f.dim(2);
-    Tensor y = Tensor.zeros(b, t, merge == Merge.CONCAT ? 2 * h : h);
+    int width = merge == Merge.CONCAT ? 2 * h : h;
+    Tensor y = Tensor.zeros(b, t, width);
     float[] out = y.data();
-    for (int row = 0; row < b * t; row++) {
-      for (int j = 0; j < h; j++) {
-        float a = f.data()[row * h + j];
-        float c = r.data()[row * h + j];
-        switch (merge) {
-          case CONCAT -> {
-            out[row * 2 * h + j] = a;
-            out[row * 2 * h + h + j] = c;
+    float[] fd = f.data();
+    float[] rd = r.data();
+    for (int row = 0; row < b; row++) {
+      int len = reversedLengths == null ? t : reversedLengths[row];
+      for (int step = 0; step < t; step++) {
+        int fAt = (row * t + step) * h;
+        int rAt = reversedLengths == null ? fAt : step < len ? (row * t + len - 1 - step) * h : -1; // -1: zeros
+        int at = (row * t + step) * width;
+        if (merge == Merge.CONCAT) {
+          System.arraycopy(fd, fAt, out, at, h);
+          if (rAt >= 0) {
+            System.arraycopy(rd, rAt, out, at + h, h);
           }
-          case SUM -> out[row * h + j] = a + c;
-          case AVERAGE -> out[row * h + j] = 0.5f * (a + c);
-          case MUL -> out[row * h + j] = a * c;
+          continue;
+        }
+        for (int j = 0; j < h; j++) {
+          float a = fd[fAt + j];
+          float c = rAt >= 0 ? rd[rAt + j] : 0f;
+          out[at + j] = switch (merge) {
+            case SUM -> a + c;
+            case AVERAGE -> 0.5f * (a + c);
+            default -> a * c; // MUL
+          };
         }
       }
     }
