@@ -355,6 +355,16 @@ public final class VectorKernels implements Kernels {
     int i = 0;
     for (; i + 8 <= m; i += 8) {
       int j = 0;
+      if (aRow == 1) {
+        for (; j + 2 * L <= nv; j += 2 * L) {
+          product8x2Adjacent(k, alpha, a, aOff + i, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        }
+      }
+      for (; j + 4 * L <= nv; j += 4 * L) {
+        product4x4(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        product4x4(k, alpha, a, aOff + (i + 4) * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + (i + 4) * ldc + j,
+            ldc);
+      }
       for (; j + 2 * L <= nv; j += 2 * L) {
         product8x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
       }
@@ -464,6 +474,157 @@ public final class VectorKernels implements Kernels {
     r += ldc;
     c70.mul(alpha).intoArray(c, r);
     c71.mul(alpha).intoArray(c, r + L);
+  }
+
+  /**
+   * {@link #product8x2} where the eight rows' values at each depth are adjacent ({@code aRow = 1}, a
+   * transposed A): read from one offset, as {@link #microKernel} reads a packed panel. With eight
+   * offsets live, C2 ran W7's transposed head products at 147-149 GFLOP/s against 190-195 (in L1).
+   */
+  private static void product8x2Adjacent(int k, float alpha, float[] a, int a0, int aDepth, float[] b, int bAt,
+      int ldb, float[] c, int cAt, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
+    for (int p = 0, pa = a0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, pb);
+      FloatVector b1 = FloatVector.fromArray(S, b, pb + L);
+      FloatVector x = FloatVector.broadcast(S, a[pa]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[pa + 1]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[pa + 2]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[pa + 3]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(S, a[pa + 4]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(S, a[pa + 5]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+      x = FloatVector.broadcast(S, a[pa + 6]);
+      c60 = x.fma(b0, c60);
+      c61 = x.fma(b1, c61);
+      x = FloatVector.broadcast(S, a[pa + 7]);
+      c70 = x.fma(b0, c70);
+      c71 = x.fma(b1, c71);
+    }
+    int r = cAt;
+    c00.mul(alpha).intoArray(c, r);
+    c01.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c10.mul(alpha).intoArray(c, r);
+    c11.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c20.mul(alpha).intoArray(c, r);
+    c21.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c30.mul(alpha).intoArray(c, r);
+    c31.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c40.mul(alpha).intoArray(c, r);
+    c41.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c50.mul(alpha).intoArray(c, r);
+    c51.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c60.mul(alpha).intoArray(c, r);
+    c61.mul(alpha).intoArray(c, r + L);
+    r += ldc;
+    c70.mul(alpha).intoArray(c, r);
+    c71.mul(alpha).intoArray(c, r + L);
+  }
+
+  /**
+   * Four rows of {@link #product} by four vectors of columns, sixteen accumulators from four row
+   * offsets (as {@link #rows4x4}): W7's 64×64×32 head products ran at 175-178 GFLOP/s against
+   * {@link #product8x2}'s 156-160 (in L1).
+   */
+  private static void product4x4(int k, float alpha, float[] a, int a0, int aRow, int aDepth, float[] b, int bAt,
+      int ldb, float[] c, int cAt, int ldc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c02 = c00;
+    FloatVector c03 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c12 = c00;
+    FloatVector c13 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c22 = c00;
+    FloatVector c23 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c32 = c00;
+    FloatVector c33 = c00;
+    int a1 = a0 + aRow;
+    int a2 = a1 + aRow;
+    int a3 = a2 + aRow;
+    for (int p = 0, pa = 0, pb = bAt; p < k; p++, pa += aDepth, pb += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, pb);
+      FloatVector b1 = FloatVector.fromArray(S, b, pb + L);
+      FloatVector b2 = FloatVector.fromArray(S, b, pb + 2 * L);
+      FloatVector b3 = FloatVector.fromArray(S, b, pb + 3 * L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + pa]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      c02 = x.fma(b2, c02);
+      c03 = x.fma(b3, c03);
+      x = FloatVector.broadcast(S, a[a1 + pa]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      c12 = x.fma(b2, c12);
+      c13 = x.fma(b3, c13);
+      x = FloatVector.broadcast(S, a[a2 + pa]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      c22 = x.fma(b2, c22);
+      c23 = x.fma(b3, c23);
+      x = FloatVector.broadcast(S, a[a3 + pa]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      c32 = x.fma(b2, c32);
+      c33 = x.fma(b3, c33);
+    }
+    int r = cAt;
+    c00.mul(alpha).intoArray(c, r);
+    c01.mul(alpha).intoArray(c, r + L);
+    c02.mul(alpha).intoArray(c, r + 2 * L);
+    c03.mul(alpha).intoArray(c, r + 3 * L);
+    r += ldc;
+    c10.mul(alpha).intoArray(c, r);
+    c11.mul(alpha).intoArray(c, r + L);
+    c12.mul(alpha).intoArray(c, r + 2 * L);
+    c13.mul(alpha).intoArray(c, r + 3 * L);
+    r += ldc;
+    c20.mul(alpha).intoArray(c, r);
+    c21.mul(alpha).intoArray(c, r + L);
+    c22.mul(alpha).intoArray(c, r + 2 * L);
+    c23.mul(alpha).intoArray(c, r + 3 * L);
+    r += ldc;
+    c30.mul(alpha).intoArray(c, r);
+    c31.mul(alpha).intoArray(c, r + L);
+    c32.mul(alpha).intoArray(c, r + 2 * L);
+    c33.mul(alpha).intoArray(c, r + 3 * L);
   }
 
   /** Four rows of {@link #product} from {@code a0}, one vector of columns from {@code bAt} and {@code cAt}. */
