@@ -5,7 +5,8 @@ import java.util.Arrays;
 
 /**
  * Two builds of the library in one JVM, each in a class loader of its own, stepping one workload
- * in alternating slices: {@code java AbBuilds DIR_A DIR_B WORKLOAD ROUNDS}. See {@code bench/ab-builds}.
+ * of its own {@code CompareBenchmark.workload} in alternating slices:
+ * {@code java AbBuilds DIR_A DIR_B WORKLOAD ROUNDS}. See {@code bench/ab-builds}.
  */
 public final class AbBuilds {
   private static final long SLICE_NANOS = 300_000_000L;
@@ -17,11 +18,12 @@ public final class AbBuilds {
     int rounds = Integer.parseInt(args[3]);
     Runnable[] step = new Runnable[2];
     for (int s = 0; s < 2; s++) {
-      URL[] path = {Path.of(dirs[s], "target/abcls").toUri().toURL(),
-          Path.of(dirs[s], "target/classes").toUri().toURL(), Path.of(dirs[s], "target/test-classes").toUri().toURL()};
+      URL[] path = {Path.of(dirs[s], "target/classes").toUri().toURL(),
+          Path.of(dirs[s], "target/test-classes").toUri().toURL()};
       ClassLoader loader = new URLClassLoader(path, ClassLoader.getPlatformClassLoader());
-      step[s] = (Runnable) loader.loadClass("io.github.recurrent4j.bench.AbBody").getMethod("make", String.class)
-          .invoke(null, id);
+      loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, 1);
+      step[s] = (Runnable) loader.loadClass("io.github.recurrent4j.bench.CompareBenchmark")
+          .getMethod("workload", String.class).invoke(null, id);
     }
     long warm = System.nanoTime() + WARM_UP_NANOS;
     while (System.nanoTime() < warm) {

@@ -147,7 +147,20 @@ public final class CompareBenchmark {
    */
   static void profile(String id, double seconds) {
     Parallel.setThreads(1);
-    Runnable body = switch (id) {
+    Runnable body = workload(id);
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      body.run();
+    }
+  }
+
+  /**
+   * One step of workload W1, W2, W3, W5, W6 or W7 as timed here, on the threads set by
+   * {@link Parallel#setThreads}: for bench/profile, and for bench/ab-builds, which loads two builds'
+   * copies of this class side by side.
+   */
+  public static Runnable workload(String id) {
+    return switch (id) {
       case "W1" -> trainStep(new Lstm(64, 128, new Rng(1)), 32, 50, 64, 2);
       case "W2" -> trainStep(new Gru(64, 128, new Rng(1)), 32, 50, 64, 2);
       case "W3" -> trainStep(new SimpleRnn(64, 128, SimpleRnn.Nonlinearity.TANH, new Rng(1)), 32, 50, 64, 2);
@@ -167,12 +180,8 @@ public final class CompareBenchmark {
         Tensor dy = Init.normal(Tensor.zeros(32, 64, 128), 0, 1, new Rng(8));
         yield attentionStep(mha, x, dy);
       }
-      default -> throw new IllegalArgumentException("no workload " + id + " to profile; W1, W2, W3, W5, W6 or W7");
+      default -> throw new IllegalArgumentException("no workload " + id + "; W1, W2, W3, W5, W6 or W7");
     };
-    long end = System.nanoTime() + (long) (seconds * 1e9);
-    while (System.nanoTime() < end) {
-      body.run();
-    }
   }
 
   /** W7's step: forward and backward with the given gradient, into tensors kept between steps (the {@code out=} calls). */
