@@ -228,7 +228,8 @@ public final class Gemm {
    * as {@code Cᵀ = B·op(A)ᵀ}: the large B is streamed in place by {@link Kernels#microKernelRowsWide}
    * (a last odd panel of op(A)ᵀ by {@link Kernels#microKernelRows}), never packed or transposed,
    * and only the small op(A) is packed. Each tile goes through a small buffer and is added into C
-   * transposed, with the same {@code c + (alpha * sum)} rounding as the packed path. Rows of B are split across threads in whole tiles.
+   * transposed, with the same {@code c + (alpha * sum)} rounding as the packed path. Rows of B are
+   * split across threads in whole tiles.
    */
   private static void streamedB(Kernels kernels, boolean transA, int m, int n, int k, float alpha, boolean zero,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean transposedC) {

@@ -355,18 +355,19 @@ public final class VectorKernels implements Kernels {
     int i = 0;
     for (; i + 8 <= m; i += 8) {
       int j = 0;
-      if (aRow == 1) {
+      if (aRow == 1) { // a transposed A: the eight rows adjacent at each depth
         for (; j + 2 * L <= nv; j += 2 * L) {
           product8x2Adjacent(k, alpha, a, aOff + i, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
         }
-      }
-      for (; j + 4 * L <= nv; j += 4 * L) {
-        product4x4(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
-        product4x4(k, alpha, a, aOff + (i + 4) * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + (i + 4) * ldc + j,
-            ldc);
-      }
-      for (; j + 2 * L <= nv; j += 2 * L) {
-        product8x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+      } else {
+        for (; j + 4 * L <= nv; j += 4 * L) {
+          product4x4(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+          product4x4(k, alpha, a, aOff + (i + 4) * aRow, aRow, aDepth, b, bOff + j, ldb, c,
+              cOff + (i + 4) * ldc + j, ldc);
+        }
+        for (; j + 2 * L <= nv; j += 2 * L) {
+          product8x2(k, alpha, a, aOff + i * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc);
+        }
       }
       for (int r = i; r < i + 8 && j < nv; r += 4) {
         product4x1(k, alpha, a, aOff + r * aRow, aRow, aDepth, b, bOff + j, ldb, c, cOff + r * ldc + j, ldc);
