@@ -1,11 +1,11 @@
 """The floor under W5: torch.mv, one thread, on the matrices of a streaming LSTM(64, 256) step.
 
 A step multiplies its 1024 gate rows by [x, h] (64 + 256 values): 1.31 MB of float32 weights. This
-prints how long PyTorch's own BLAS (OpenBLAS, free to pick its best kernels) takes for that product
-alone, and for the half that each thread takes when the step is split across two, so that W5's
-figures can be set against what the machine does for the product at its heart.
+prints how long PyTorch's own BLAS (OpenBLAS on its best kernels, as bench/torch-env runs it) takes
+for that product alone, and for the half that each thread takes when the step is split across two,
+so that W5's figures can be set against what the machine does for the product at its heart.
 
-    env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/matvec_torch.py
+    bench/torch-env 1 /usr/bin/python3 bench/matvec_torch.py
 """
 import torch
 

@@ -12,6 +12,8 @@ import sys
 
 import torch
 
+import openblas_core
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PATH = os.path.join(ROOT, "BENCHMARKS.md")
 
@@ -46,9 +48,9 @@ def gemm_section(java_out, torch_out, command, core, default_out, default_core, 
         "## GEMM",
         "",
         f"Measured {datetime.date.today().isoformat()} with `{command}` on {machine()}.",
-        f"PyTorch is `torch.mm`, run twice: with OpenBLAS free to pick its best kernels (core {core}), which is",
-        "the reference for the ratio, and as this machine runs it by default, where OPENBLAS_CORETYPE="
-        f"{coretype} holds OpenBLAS to core {default_core}.",
+        f"PyTorch is `torch.mm`, run twice: with OpenBLAS on its best kernels (core {core}; `bench/torch-env`),",
+        "which is the reference for the ratio, and as this machine runs it by default, where OPENBLAS_CORETYPE="
+        f"{coretype} leaves OpenBLAS on core {default_core}.",
         "GFLOP/s, median of 7 timed batches after warm-up. ratio = recurrent4j SIMD / PyTorch best (above 1: we",
         "are faster). Shapes are `m n k`, C[m,n] = op(A)·op(B); `Bᵀ` means B is stored transposed, as an RNN's",
         "`h·W_hhᵀ` reads it.",
@@ -172,7 +174,8 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
         "PyTorch: `bench/timing.py`); the table gives the median over the rounds of each side, the ratio of those",
         "medians, and each round's own ratio. Threads are set on both sides:",
         "`Parallel.setThreads` in Java; `torch.set_num_threads`, `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and",
-        "`OMP_WAIT_POLICY=PASSIVE` for PyTorch, with OpenBLAS free to pick its best (AVX-512) kernels.",
+        "`OMP_WAIT_POLICY=PASSIVE` for PyTorch, with OpenBLAS on its best kernels for this CPU",
+        f"(`bench/torch-env`; core {openblas_core.core()[0]}).",
         "A train step is forward, MSE on every output, backward and an Adam step. ratio = recurrent4j speed /",
         "PyTorch speed (for µs per step, PyTorch's time / ours): above 1 we are faster.",
         "",
