@@ -6,8 +6,9 @@
 
 Debian's OpenBLAS 0.3.21 does not know every newer CPU. On an Intel Xeon of model 207 it falls back
 to Prescott (SSE3) kernels: 20-31 GFLOP/s on a 512³ torch.mm, 1 thread, against 96-145 with its
-AVX-512 (Cooperlake) ones, measured on 2026-11-28. PyTorch would then run several times slower than it can, and every ratio
-against it would flatter us; the benchmark scripts force the right core instead, from the CPU's flags.
+AVX-512 (Cooperlake) ones, measured on 2026-11-28. PyTorch would then run several times slower than
+it can, and every ratio against it would flatter us; the benchmark scripts (bench/torch-env) force
+the right core instead, from the CPU's flags.
 """
 import ctypes
 import glob
