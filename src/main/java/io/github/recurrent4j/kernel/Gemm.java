@@ -12,10 +12,10 @@ import java.util.Arrays;
  * {@code [m, n]}. A stored untransposed is {@code [m, k]} with row stride {@code lda >= k};
  * transposed it is stored {@code [k, m]} with {@code lda >= m} (likewise B). Only C is written.
  *
- * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them, reading
- * A in place: a transposed A is already laid out as {@link Kernels#microKernel}'s panels with a
- * step of lda, an untransposed one is read by rows ({@link Kernels#microKernelRowsWide}); only a
- * last partial panel of A is packed. Products with at most {@value #SMALL_M} rows (an RNN step with
+ * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them. A
+ * transposed A is already laid out as {@link Kernels#microKernel}'s panels with a step of lda and is
+ * read in place, only a last partial panel packed; an untransposed one is packed into panels (with a
+ * prepacked B it is read by rows, {@link Kernels#microKernelRowsWide}). Products with at most {@value #SMALL_M} rows (an RNN step with
  * batch 1, say) skip packing and stream B once. A few rows times many columns of a transposed B
  * stream B in place. {@link #gemmWithBias} forms a layer's {@code x·Wᵀ + b} without a pass of its
  * own over C. A B used by many products (a recurrent layer's W_hh at every step) can be packed once
@@ -376,11 +376,13 @@ public final class Gemm {
             }
             first = false;
           }
-          // A's full panels read in place, only a last partial one packed. Packing an untransposed A
-          // was slower at every size measured on the machine of BENCHMARKS.md, 1 thread (2048x384x128
-          // Bᵀ: 161-164 against 182-190 GFLOP/s in place; 1024³ 153-169 against 178-181; 2 threads
-          // 0-10% behind).
-          int inPlace = mc / mr * mr;
+          // A transposed A's full panels are read in place, only a last partial one packed. An
+          // untransposed A is packed whole, for microKernel: read in place by rows (rowsInPlace), its
+          // loop has four row offsets to step and ran at 65-70% of this core's peak on an Intel Xeon
+          // (model 207) where microKernel's ran at 95-100%; packing made a 512³, a 1024³ and a
+          // 1600x512x128 Bᵀ product 1.25-1.31, 1.26 and 1.16 times as fast there (1 thread, one JVM,
+          // builds alternating). On the AMD EPYC of earlier runs, in place had been 0-12% faster.
+          int inPlace = transA ? mc / mr * mr : 0;
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
           macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
