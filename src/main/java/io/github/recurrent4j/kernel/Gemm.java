@@ -14,8 +14,9 @@ import java.util.Arrays;
  *
  * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them. A
  * transposed A is already laid out as {@link Kernels#microKernel}'s panels with a step of lda and is
- * read in place, only a last partial panel packed; an untransposed one is packed into panels (with a
- * prepacked B it is read by rows, {@link Kernels#microKernelRowsWide}). Products with at most {@value #SMALL_M} rows (an RNN step with
+ * read in place, only a last partial panel packed; an untransposed one is packed into panels for a
+ * block of at least {@value #PACK_A_MIN_COLUMNS} columns, else (and with a prepacked B) read by rows
+ * ({@link Kernels#microKernelRowsWide}). Products with at most {@value #SMALL_M} rows (an RNN step with
  * batch 1, say) skip packing and stream B once. A few rows times many columns of a transposed B
  * stream B in place. {@link #gemmWithBias} forms a layer's {@code x·Wᵀ + b} without a pass of its
  * own over C. A B used by many products (a recurrent layer's W_hh at every step) can be packed once
@@ -46,6 +47,8 @@ public final class Gemm {
   static final int MC = 96;
   /** Columns of B packed at once; a multiple of every kernel's {@code nr()}. */
   static final int NC = 512;
+  /** The packed path packs an untransposed A for blocks of at least this many columns of C. */
+  static final int PACK_A_MIN_COLUMNS = 256;
   /**
    * Below this many multiply-adds (m·n·k) a packed or streamed product runs on one thread, and
    * below {@link #ROWS_PARALLEL_THRESHOLD} a few-rows product does: where two threads start to win
@@ -377,12 +380,15 @@ public final class Gemm {
             first = false;
           }
           // A transposed A's full panels are read in place, only a last partial one packed. An
-          // untransposed A is packed whole, for microKernel: read in place by rows (rowsInPlace), its
+          // untransposed A is packed, for microKernel: read in place by rows (rowsInPlace), its
           // loop has four row offsets to step and ran at 65-70% of this core's peak on an Intel Xeon
           // (model 207) where microKernel's ran at 95-100%; packing made a 512³, a 1024³ and a
           // 1600x512x128 Bᵀ product 1.25-1.31, 1.26 and 1.16 times as fast there (1 thread, one JVM,
           // builds alternating). On the AMD EPYC of earlier runs, in place had been 0-12% faster.
-          int inPlace = transA ? mc / mr * mr : 0;
+          // Packing is paid once per element of A and repaid over the block's columns, so a block
+          // narrower than PACK_A_MIN_COLUMNS keeps A in place (packing W7's n = 128 products took 10%
+          // of its JFR samples).
+          int inPlace = transA || nc < PACK_A_MIN_COLUMNS ? mc / mr * mr : 0;
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
           macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
