@@ -6,7 +6,7 @@ import java.util.Arrays;
 /**
  * Two builds of the library in one JVM, each in a class loader of its own, stepping one workload
  * of its own {@code CompareBenchmark.workload} in alternating slices:
- * {@code java AbBuilds DIR_A DIR_B WORKLOAD ROUNDS}. See {@code bench/ab-builds}.
+ * {@code java AbBuilds DIR_A DIR_B WORKLOAD ROUNDS [THREADS]}. See {@code bench/ab-builds}.
  */
 public final class AbBuilds {
   private static final long SLICE_NANOS = 300_000_000L;
@@ -16,12 +16,13 @@ public final class AbBuilds {
     String[] dirs = {args[0], args[1]};
     String id = args[2];
     int rounds = Integer.parseInt(args[3]);
+    int threads = args.length > 4 ? Integer.parseInt(args[4]) : 1;
     Runnable[] step = new Runnable[2];
     for (int s = 0; s < 2; s++) {
       URL[] path = {Path.of(dirs[s], "target/classes").toUri().toURL(),
           Path.of(dirs[s], "target/test-classes").toUri().toURL()};
       ClassLoader loader = new URLClassLoader(path, ClassLoader.getPlatformClassLoader());
-      loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, 1);
+      loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, threads);
       step[s] = (Runnable) loader.loadClass("io.github.recurrent4j.bench.CompareBenchmark")
           .getMethod("workload", String.class).invoke(null, id);
     }
@@ -52,7 +53,7 @@ public final class AbBuilds {
     Arrays.sort(ms[0]);
     Arrays.sort(ms[1]);
     Arrays.sort(ratio);
-    System.out.printf("%s A %.3f ms  B %.3f ms (medians of %d slices)  B/A median %.3f [%.3f .. %.3f], B faster in %d"
+    System.out.printf("%s A %.4f ms  B %.4f ms (medians of %d slices)  B/A median %.3f [%.3f .. %.3f], B faster in %d"
         + "%n", id, ms[0][rounds / 2], ms[1][rounds / 2], rounds, ratio[rounds / 2], ratio[0], ratio[rounds - 1],
         bFaster);
   }
