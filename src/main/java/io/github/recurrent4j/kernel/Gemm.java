@@ -77,6 +77,7 @@ public final class Gemm {
     float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr)
     float[] tile = new float[0]; // (mr, 2·nr) for edge tiles
     float[] row = new float[0]; // (k) one row of a transposed A
+    float[] zeros = new float[0]; // a row of zeros a micro-kernel starts a tile from; never written
 
     float[] bp(int size) {
       if (bp.length < size) {
@@ -97,6 +98,13 @@ public final class Gemm {
         row = new float[size];
       }
       return row;
+    }
+
+    float[] zeros(int size) {
+      if (zeros.length < size) {
+        zeros = new float[size];
+      }
+      return zeros;
     }
   }
 
@@ -120,8 +128,8 @@ public final class Gemm {
    * {@code C = bias + alpha·op(A)·op(B)}: every row of C is {@code bias[biasOff .. biasOff+n)} plus
    * that row of the product, as a layer's {@code x·Wᵀ + b}. The bits are those of filling each row of
    * C with the bias and calling {@link #gemm} with beta 1, but without a pass of its own over C: the
-   * packed path writes the bias into each block of C's rows just before the product is added to it,
-   * while the block is in cache, on the thread that computes it. C's previous contents are never read.
+   * packed path's micro-kernels start each tile's rows from the bias instead of from C (edge tiles add
+   * the bias as they are written), on the thread that computes it. C's previous contents are never read.
    */
   public static void gemmWithBias(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
@@ -264,6 +272,7 @@ public final class Gemm {
     float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr)
     float[] tile = ws.tile(2 * mr * nr);
     float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
+    float[] zeros = ws.zeros(2 * nr); // where each tile starts
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
       boolean first = zero && pc == 0;
@@ -286,12 +295,11 @@ public final class Gemm {
           boolean pair = i0 + nr < m;
           int width = pair ? 2 * nr : nr;
           int cols = Math.min(width, m - i0);
-          Arrays.fill(tile, 0, mr * width, 0f);
           if (pair) {
-            kernels.microKernelRowsWide(kc, rowData, rowOff, rowStride, ap, i0 * kc, (i0 + nr) * kc, alpha, tile, 0,
-                width);
+            kernels.microKernelRowsWide(kc, rowData, rowOff, rowStride, ap, i0 * kc, (i0 + nr) * kc, alpha, zeros, 0,
+                tile, 0, width);
           } else {
-            kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, tile, 0, width);
+            kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, zeros, 0, tile, 0, width);
           }
           if (transposedC) {
             for (int r = 0; r < rows; r++) {
@@ -372,13 +380,6 @@ public final class Gemm {
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
           boolean first = zero && pc == 0;
-          if (first && bias != null) {
-            // the block's rows start as the bias, written just before the product is added to them
-            for (int r = ic; r < ic + mc; r++) {
-              System.arraycopy(bias, biasOff + jc, c, cOff + r * ldc + jc, nc);
-            }
-            first = false;
-          }
           // A transposed A's full panels are read in place, only a last partial one packed. An
           // untransposed A is packed, for microKernel: read in place by rows (rowsInPlace), its
           // loop has four row offsets to step and ran at 65-70% of this core's peak on an Intel Xeon
@@ -391,19 +392,24 @@ public final class Gemm {
           int inPlace = transA || nc < PACK_A_MIN_COLUMNS ? mc / mr * mr : 0;
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
-          macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, a, at, lda, ap, bp, 0, c,
-              cOff + ic * ldc + jc, ldc, ws);
+          macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, first ? bias : null, biasOff + jc, a, at,
+              lda, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
         }
       }
     }
   }
 
-  /** {@code c[r, j] = c[r, j] + tile[r, j]} for the tile's first rows and columns; {@code 0 + tile[r, j]} with zero. */
-  private static void addTile(float[] tile, int nr, int rows, int cols, boolean zero, float[] c, int cTile, int ldc) {
+  /**
+   * {@code c[r, j] = c[r, j] + tile[r, j]} for the tile's first rows and columns; with {@code zero}
+   * {@code 0 + tile[r, j]}, with a {@code bias} {@code bias[biasCol + j] + tile[r, j]}: the edge tiles
+   * of {@link #macroKernel}, which start from zeros in a buffer.
+   */
+  private static void addTile(float[] tile, int nr, int rows, int cols, boolean zero, float[] bias, int biasCol,
+      float[] c, int cTile, int ldc) {
     for (int r = 0; r < rows; r++) {
       for (int j = 0; j < cols; j++) {
         int at = cTile + r * ldc + j;
-        c[at] = (zero ? 0f : c[at]) + tile[r * nr + j];
+        c[at] = (bias != null ? bias[biasCol + j] : zero ? 0f : c[at]) + tile[r * nr + j];
       }
     }
   }
@@ -413,34 +419,41 @@ public final class Gemm {
    * {@code bp}. The first {@code inPlace} rows of op(A) (whole panels) are read where they are, from
    * {@code a[aOff]}: with {@code transA} by {@link Kernels#microKernel} with a step of {@code lda},
    * else by {@link #rowsInPlace}; the rest are panels of (kc, mr) from 0 in {@code ap}. Edge tiles
-   * go through a buffer.
+   * go through a buffer. With {@code zero}, or a {@code bias} (indexed by the block's column from
+   * {@code biasCol}), C's old contents are not read: its rows start from zeros or from the bias.
    */
   private static void macroKernel(Kernels kernels, int inPlace, boolean transA, int mc, int nc, int kc, float alpha,
-      boolean zero, float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff, float[] c, int cOff, int ldc,
-      Workspace ws) {
+      boolean zero, float[] bias, int biasCol, float[] a, int aOff, int lda, float[] ap, float[] bp, int bpOff,
+      float[] c, int cOff, int ldc, Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
     int first = 0; // the first row left to the loop below
     if (!transA && inPlace > 0) {
-      rowsInPlace(kernels, inPlace, nc, kc, alpha, zero, a, aOff, lda, bp, bpOff, c, cOff, ldc, ws);
+      rowsInPlace(kernels, inPlace, nc, kc, alpha, zero, bias, biasCol, a, aOff, lda, bp, bpOff, c, cOff, ldc, ws);
       first = inPlace;
     }
+    float[] zeros = ws.zeros(2 * nr);
     for (int jr = 0; jr < nc; jr += nr) {
       int nTile = Math.min(nr, nc - jr);
       int bAt = bpOff + jr * kc;
+      float[] start = bias != null ? bias : zero ? zeros : null; // a full tile's rows start here, else from C
+      int startOff = bias != null ? biasCol + jr : 0;
       for (int ir = first; ir < mc; ir += mr) {
         int mTile = Math.min(mr, mc - ir);
         int cTile = cOff + ir * ldc + jr;
         boolean full = mTile == mr && nTile == nr;
         float[] out = full ? c : ws.tile(mr * nr);
-        startTile(zero, full, mr, nr, out, cTile, ldc);
+        float[] from = full ? start : zeros;
+        int fromOff = full ? startOff : 0;
         if (ir < inPlace) { // a transposed A in place (an untransposed one went to rowsInPlace)
-          kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
+          kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, from, fromOff, out, full ? cTile : 0,
+              full ? ldc : nr);
         } else {
-          kernels.microKernel(kc, ap, (ir - inPlace) * kc, mr, bp, bAt, alpha, out, full ? cTile : 0, full ? ldc : nr);
+          kernels.microKernel(kc, ap, (ir - inPlace) * kc, mr, bp, bAt, alpha, from, fromOff, out, full ? cTile : 0,
+              full ? ldc : nr);
         }
         if (!full) {
-          addTile(out, nr, mTile, nTile, zero, c, cTile, ldc);
+          addTile(out, nr, mTile, nTile, zero, bias, biasCol + jr, c, cTile, ldc);
         }
       }
     }
@@ -451,44 +464,33 @@ public final class Gemm {
    * read in place: tiles of mr rows by two panels of B ({@link Kernels#microKernelRowsWide}), a last
    * odd panel by {@link Kernels#microKernelRows}.
    */
-  private static void rowsInPlace(Kernels kernels, int rows, int nc, int kc, float alpha, boolean zero, float[] a,
-      int aOff, int lda, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
+  private static void rowsInPlace(Kernels kernels, int rows, int nc, int kc, float alpha, boolean zero, float[] bias,
+      int biasCol, float[] a, int aOff, int lda, float[] bp, int bpOff, float[] c, int cOff, int ldc, Workspace ws) {
     final int mr = kernels.mr();
     final int nr = kernels.nr();
+    float[] zeros = ws.zeros(2 * nr);
     for (int jr = 0; jr < nc; jr += 2 * nr) {
       boolean pair = jr + nr < nc; // a second panel, whole or not
       int width = pair ? 2 * nr : nr;
       int cols = Math.min(width, nc - jr);
       int b0 = bpOff + jr * kc;
       boolean full = cols == width;
+      float[] from = !full ? zeros : bias != null ? bias : zero ? zeros : null; // where the tile's rows start
+      int fromOff = full && bias != null ? biasCol + jr : 0;
       for (int ir = 0; ir < rows; ir += mr) {
         int cTile = cOff + ir * ldc + jr;
         float[] out = full ? c : ws.tile(mr * width);
-        startTile(zero, full, mr, width, out, cTile, ldc);
         int at = full ? cTile : 0;
         int ld = full ? ldc : width;
         if (pair) {
-          kernels.microKernelRowsWide(kc, a, aOff + ir * lda, lda, bp, b0, b0 + nr * kc, alpha, out, at, ld);
+          kernels.microKernelRowsWide(kc, a, aOff + ir * lda, lda, bp, b0, b0 + nr * kc, alpha, from, fromOff, out, at,
+              ld);
         } else {
-          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, b0, alpha, out, at, ld);
+          kernels.microKernelRows(kc, a, aOff + ir * lda, lda, bp, b0, alpha, from, fromOff, out, at, ld);
         }
         if (!full) {
-          addTile(out, width, mr, cols, zero, c, cTile, ldc);
+          addTile(out, width, mr, cols, zero, bias, biasCol + jr, c, cTile, ldc);
         }
-      }
-    }
-  }
-
-  /**
-   * Readies a tile of {@code rows × cols} for a micro-kernel, which adds into it: the edge buffer
-   * cleared, or with {@code zero} the tile's place in C.
-   */
-  private static void startTile(boolean zero, boolean full, int rows, int cols, float[] out, int cTile, int ldc) {
-    if (!full) {
-      Arrays.fill(out, 0, rows * cols, 0f);
-    } else if (zero) {
-      for (int r = 0; r < rows; r++) {
-        Arrays.fill(out, cTile + r * ldc, cTile + r * ldc + cols, 0f);
       }
     }
   }
@@ -595,8 +597,8 @@ public final class Gemm {
         // every step of a recurrence cost as much as a fifth of a small layer's training step
         int inPlace = mc / kernels.mr() * kernels.mr();
         packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
-        macroKernel(kernels, inPlace, false, mc, j1 - j0, kc, alpha, zero && pc == 0, a, aOff + ic * lda + pc, lda, ap,
-            b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
+        macroKernel(kernels, inPlace, false, mc, j1 - j0, kc, alpha, zero && pc == 0, null, 0, a, aOff + ic * lda + pc,
+            lda, ap, b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }
   }
@@ -676,8 +678,11 @@ public final class Gemm {
   /**
    * Applies beta to C ahead of the product and says whether there is a product to add. With none
    * (an empty C, k = 0 or alpha = 0) C becomes beta·C here. With one, beta 0 does nothing here:
-   * each tile of C is cleared just before its first block is added (C + A·B on zeros), while it
-   * is in cache, instead of in a pass of its own over all of C.
+   * the packed paths' micro-kernels start each tile's first block from zeros instead of loading C
+   * (C + A·B on zeros, to the bit), and the other paths overwrite C's rows as they reach them. Not
+   * clearing and loading C's tiles saved 3-5% of W7's 2048×384×128 product and 3% of its
+   * 2048×128×384 on 1 thread (Intel Xeon, model 207; builds alternating call by call in one JVM): a
+   * C too large for the cache was cleared from memory and then loaded again.
    */
   private static boolean applyBeta(int m, int n, int k, float alpha, float beta, float[] c, int cOff, int ldc) {
     if (m == 0 || n == 0) {

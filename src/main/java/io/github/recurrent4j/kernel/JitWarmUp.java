@@ -58,10 +58,12 @@ final class JitWarmUp {
     float[] products = new float[13 * n];
     float[] packed = new float[Kernels.COLUMN_BLOCK * kc];
     float[] column = new float[Kernels.COLUMN_BLOCK];
+    float[] start = new float[2 * nr]; // tiles that start from a row (zeros) and ones that add to C, alternately
     for (int call = 0; call < calls; call++) {
-      k.microKernel(kc, ap, 0, mr, bp, 0, 1f, c, 0, nr);
-      k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, c, 0, nr);
-      k.microKernelRowsWide(kc, rows, 0, kc, bp, 0, kc * nr, 1f, c, 0, 2 * nr);
+      float[] from = call % 2 == 0 ? null : start;
+      k.microKernel(kc, ap, 0, mr, bp, 0, 1f, from, 0, c, 0, nr);
+      k.microKernelRows(kc, rows, 0, kc, bp, 0, 1f, from, 0, c, 0, nr);
+      k.microKernelRowsWide(kc, rows, 0, kc, bp, 0, kc * nr, 1f, from, 0, c, 0, 2 * nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
       k.packedRowDots(kc, x, packed, 0, 1, false, column);

@@ -24,17 +24,23 @@ public interface Kernels {
    * {@code c[r, j] = c[cOff + r*ldc + j]}. The product is formed first and then added:
    * {@code c + (alpha * sum)}, rounded twice. A packed A panel has {@code aStep = mr()}; a transposed
    * A read in place has its leading dimension, each step of the depth a row of it.
+   *
+   * <p>With {@code start} not null the tile's old contents are neither read nor kept: every row
+   * becomes {@code start[startOff + j] + (alpha * sum)}, the bits it would get had it held that row
+   * (zeros for a product that overwrites C, a layer's bias), without loading C, which a first block
+   * of a large C finds in neither cache.
    */
-  void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c, int cOff,
-      int ldc);
+  void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc);
 
   /**
    * As {@link #microKernel}, but A is read in place from {@code mr()} rows:
    * {@code ap[p, r] = a[aOff + r*lda + p]}. Used when A is a large matrix that is cheaper to
-   * stream than to pack, for a last odd panel of B; {@link #microKernelRowsWide} takes two.
+   * stream than to pack, for a last odd panel of B; {@link #microKernelRowsWide} takes two. {@code start}
+   * as in {@link #microKernel}.
    */
-  void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c, int cOff,
-      int ldc);
+  void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc);
 
   /**
    * {@link #microKernelRows} two panels of B wide: a tile of {@code mr() × 2·nr()}, its columns
@@ -43,7 +49,7 @@ public interface Kernels {
    * operations as in {@link #microKernelRows}.
    */
   void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1, float alpha,
-      float[] c, int cOff, int ldc);
+      float[] start, int startOff, float[] c, int cOff, int ldc);
 
   /** {@code c[j] += alpha * Σ_p a[p] * b[p*ldb + j]} for {@code j < n}: a row vector times a matrix. */
   void rowTimesMatrix(int k, int n, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff);

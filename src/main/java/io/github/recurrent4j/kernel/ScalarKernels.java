@@ -27,27 +27,27 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c,
-      int cOff, int ldc) {
-    tile(kc, ap, apOff, 1, aStep, bp, bpOff, alpha, c, cOff, ldc);
+  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc) {
+    tile(kc, ap, apOff, 1, aStep, bp, bpOff, alpha, start, startOff, c, cOff, ldc);
   }
 
   @Override
-  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
-      int cOff, int ldc) {
-    tile(kc, a, aOff, lda, 1, bp, bpOff, alpha, c, cOff, ldc);
+  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc) {
+    tile(kc, a, aOff, lda, 1, bp, bpOff, alpha, start, startOff, c, cOff, ldc);
   }
 
   @Override
   public void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1,
-      float alpha, float[] c, int cOff, int ldc) {
-    tile(kc, a, aOff, lda, 1, bp, bpOff0, alpha, c, cOff, ldc);
-    tile(kc, a, aOff, lda, 1, bp, bpOff1, alpha, c, cOff + NR, ldc);
+      float alpha, float[] start, int startOff, float[] c, int cOff, int ldc) {
+    tile(kc, a, aOff, lda, 1, bp, bpOff0, alpha, start, startOff, c, cOff, ldc);
+    tile(kc, a, aOff, lda, 1, bp, bpOff1, alpha, start, startOff + NR, c, cOff + NR, ldc);
   }
 
   /** The micro-kernel with A at {@code a[aOff + r*rowStride + p*depthStride]}. */
   private static void tile(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] bp, int bpOff,
-      float alpha, float[] c, int cOff, int ldc) {
+      float alpha, float[] start, int startOff, float[] c, int cOff, int ldc) {
     // acc[r, j] += a[r, p] * bp[p, j] with p outermost: the j loop is contiguous, so C2 vectorizes it.
     float[] acc = new float[MR * NR];
     for (int p = 0; p < kc; p++) {
@@ -63,7 +63,7 @@ public final class ScalarKernels implements Kernels {
     for (int r = 0; r < MR; r++) {
       for (int j = 0; j < NR; j++) {
         int at = cOff + r * ldc + j;
-        c[at] = c[at] + alpha * acc[r * NR + j];
+        c[at] = (start != null ? start[startOff + j] : c[at]) + alpha * acc[r * NR + j];
       }
     }
   }

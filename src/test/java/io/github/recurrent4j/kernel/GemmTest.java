@@ -465,6 +465,43 @@ class GemmTest {
     }
   }
 
+  /**
+   * A micro-kernel told to start its tile from a row gives the bits it gives adding into a C whose
+   * rows hold that row, and never reads C's old contents (NaN here).
+   */
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void aTileStartedFromARowGivesTheBitsOfThatRowHeldInC(Kernels kernels) {
+    int mr = kernels.mr();
+    int nr = kernels.nr();
+    int kc = 37;
+    Rng rng = new Rng(23);
+    float[] ap = random(rng, kc * mr);
+    float[] bp = random(rng, 2 * kc * nr);
+    float[] rows = random(rng, mr * kc);
+    float[] start = random(rng, 3 + 2 * nr);
+    start[3] = -0f; // a negative zero plus the product keeps its bits too
+    for (int kernel = 0; kernel < 3; kernel++) {
+      int width = kernel == 2 ? 2 * nr : nr;
+      float[] held = new float[mr * width];
+      float[] started = new float[mr * width];
+      java.util.Arrays.fill(started, Float.NaN);
+      for (int r = 0; r < mr; r++) {
+        System.arraycopy(start, 3, held, r * width, width);
+      }
+      for (int pass = 0; pass < 2; pass++) {
+        float[] from = pass == 0 ? null : start;
+        float[] c = pass == 0 ? held : started;
+        switch (kernel) {
+          case 0 -> kernels.microKernel(kc, ap, 0, mr, bp, 0, 0.5f, from, 3, c, 0, width);
+          case 1 -> kernels.microKernelRows(kc, rows, 0, kc, bp, 0, 0.5f, from, 3, c, 0, width);
+          default -> kernels.microKernelRowsWide(kc, rows, 0, kc, bp, 0, kc * nr, 0.5f, from, 3, c, 0, width);
+        }
+      }
+      assertSameBits(started, held, 0, mr, width, width, kernels.name() + " kernel " + kernel);
+    }
+  }
+
   @Test
   void aPrepackedProductChecksItsArguments() {
     Gemm.PackedB packed = Gemm.pack(false, 3, 4, new float[12], 0, 4, null);

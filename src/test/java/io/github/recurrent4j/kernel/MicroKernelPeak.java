@@ -90,12 +90,12 @@ public final class MicroKernelPeak {
         double flops;
         if (v == 0) {
           for (int i = 0; i < calls; i++) {
-            k.microKernel(kc, ap, 0, mr, bp, 0, 1e-3f, c, 0, nr);
+            k.microKernel(kc, ap, 0, mr, bp, 0, 1e-3f, null, 0, c, 0, nr);
           }
           flops = 2.0 * calls * kc * mr * nr;
         } else if (v == 1) {
           for (int i = 0; i < calls / 2; i++) {
-            k.microKernelRowsWide(kc, ap, 0, kc, bp, 0, nr * kc, 1e-3f, c, 0, 2 * nr);
+            k.microKernelRowsWide(kc, ap, 0, kc, bp, 0, nr * kc, 1e-3f, null, 0, c, 0, 2 * nr);
           }
           flops = 2.0 * (calls / 2) * kc * mr * 2 * nr;
         } else {

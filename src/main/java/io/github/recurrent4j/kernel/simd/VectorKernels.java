@@ -93,8 +93,8 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] c,
-      int cOff, int ldc) {
+  public void microKernel(int kc, float[] ap, int apOff, int aStep, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -142,30 +142,41 @@ public final class VectorKernels implements Kernels {
       c71 = x.fma(b1, c71);
     }
     FloatVector al = FloatVector.broadcast(S, alpha);
+    // each row starts from its row of C, or from start's one row (step 0)
+    float[] from = start != null ? start : c;
+    int fStep = start != null ? 0 : ldc;
     int r0 = cOff;
-    c00.mul(al).add(FloatVector.fromArray(S, c, r0)).intoArray(c, r0);
-    c01.mul(al).add(FloatVector.fromArray(S, c, r0 + L)).intoArray(c, r0 + L);
+    int f0 = start != null ? startOff : cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, from, f0)).intoArray(c, r0);
+    c01.mul(al).add(FloatVector.fromArray(S, from, f0 + L)).intoArray(c, r0 + L);
     int r1 = r0 + ldc;
-    c10.mul(al).add(FloatVector.fromArray(S, c, r1)).intoArray(c, r1);
-    c11.mul(al).add(FloatVector.fromArray(S, c, r1 + L)).intoArray(c, r1 + L);
+    int f1 = f0 + fStep;
+    c10.mul(al).add(FloatVector.fromArray(S, from, f1)).intoArray(c, r1);
+    c11.mul(al).add(FloatVector.fromArray(S, from, f1 + L)).intoArray(c, r1 + L);
     int r2 = r1 + ldc;
-    c20.mul(al).add(FloatVector.fromArray(S, c, r2)).intoArray(c, r2);
-    c21.mul(al).add(FloatVector.fromArray(S, c, r2 + L)).intoArray(c, r2 + L);
+    int f2 = f1 + fStep;
+    c20.mul(al).add(FloatVector.fromArray(S, from, f2)).intoArray(c, r2);
+    c21.mul(al).add(FloatVector.fromArray(S, from, f2 + L)).intoArray(c, r2 + L);
     int r3 = r2 + ldc;
-    c30.mul(al).add(FloatVector.fromArray(S, c, r3)).intoArray(c, r3);
-    c31.mul(al).add(FloatVector.fromArray(S, c, r3 + L)).intoArray(c, r3 + L);
+    int f3 = f2 + fStep;
+    c30.mul(al).add(FloatVector.fromArray(S, from, f3)).intoArray(c, r3);
+    c31.mul(al).add(FloatVector.fromArray(S, from, f3 + L)).intoArray(c, r3 + L);
     int r4 = r3 + ldc;
-    c40.mul(al).add(FloatVector.fromArray(S, c, r4)).intoArray(c, r4);
-    c41.mul(al).add(FloatVector.fromArray(S, c, r4 + L)).intoArray(c, r4 + L);
+    int f4 = f3 + fStep;
+    c40.mul(al).add(FloatVector.fromArray(S, from, f4)).intoArray(c, r4);
+    c41.mul(al).add(FloatVector.fromArray(S, from, f4 + L)).intoArray(c, r4 + L);
     int r5 = r4 + ldc;
-    c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
-    c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+    int f5 = f4 + fStep;
+    c50.mul(al).add(FloatVector.fromArray(S, from, f5)).intoArray(c, r5);
+    c51.mul(al).add(FloatVector.fromArray(S, from, f5 + L)).intoArray(c, r5 + L);
     int r6 = r5 + ldc;
-    c60.mul(al).add(FloatVector.fromArray(S, c, r6)).intoArray(c, r6);
-    c61.mul(al).add(FloatVector.fromArray(S, c, r6 + L)).intoArray(c, r6 + L);
+    int f6 = f5 + fStep;
+    c60.mul(al).add(FloatVector.fromArray(S, from, f6)).intoArray(c, r6);
+    c61.mul(al).add(FloatVector.fromArray(S, from, f6 + L)).intoArray(c, r6 + L);
     int r7 = r6 + ldc;
-    c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
-    c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
+    int f7 = f6 + fStep;
+    c70.mul(al).add(FloatVector.fromArray(S, from, f7)).intoArray(c, r7);
+    c71.mul(al).add(FloatVector.fromArray(S, from, f7 + L)).intoArray(c, r7 + L);
   }
 
   /*
@@ -179,14 +190,14 @@ public final class VectorKernels implements Kernels {
    */
   @Override
   public void microKernelRowsWide(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1,
-      float alpha, float[] c, int cOff, int ldc) {
-    rows4x4(kc, a, aOff, lda, bp, bpOff0, bpOff1, alpha, c, cOff, ldc);
-    rows4x4(kc, a, aOff + 4 * lda, lda, bp, bpOff0, bpOff1, alpha, c, cOff + 4 * ldc, ldc);
+      float alpha, float[] start, int startOff, float[] c, int cOff, int ldc) {
+    rows4x4(kc, a, aOff, lda, bp, bpOff0, bpOff1, alpha, start, startOff, c, cOff, ldc);
+    rows4x4(kc, a, aOff + 4 * lda, lda, bp, bpOff0, bpOff1, alpha, start, startOff, c, cOff + 4 * ldc, ldc);
   }
 
   @Override
-  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] c,
-      int cOff, int ldc) {
+  public void microKernelRows(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff, float alpha, float[] start,
+      int startOff, float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -241,30 +252,41 @@ public final class VectorKernels implements Kernels {
       c71 = x.fma(b1, c71);
     }
     FloatVector al = FloatVector.broadcast(S, alpha);
+    // each row starts from its row of C, or from start's one row (step 0)
+    float[] from = start != null ? start : c;
+    int fStep = start != null ? 0 : ldc;
     int r0 = cOff;
-    c00.mul(al).add(FloatVector.fromArray(S, c, r0)).intoArray(c, r0);
-    c01.mul(al).add(FloatVector.fromArray(S, c, r0 + L)).intoArray(c, r0 + L);
+    int f0 = start != null ? startOff : cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, from, f0)).intoArray(c, r0);
+    c01.mul(al).add(FloatVector.fromArray(S, from, f0 + L)).intoArray(c, r0 + L);
     int r1 = r0 + ldc;
-    c10.mul(al).add(FloatVector.fromArray(S, c, r1)).intoArray(c, r1);
-    c11.mul(al).add(FloatVector.fromArray(S, c, r1 + L)).intoArray(c, r1 + L);
+    int f1 = f0 + fStep;
+    c10.mul(al).add(FloatVector.fromArray(S, from, f1)).intoArray(c, r1);
+    c11.mul(al).add(FloatVector.fromArray(S, from, f1 + L)).intoArray(c, r1 + L);
     int r2 = r1 + ldc;
-    c20.mul(al).add(FloatVector.fromArray(S, c, r2)).intoArray(c, r2);
-    c21.mul(al).add(FloatVector.fromArray(S, c, r2 + L)).intoArray(c, r2 + L);
+    int f2 = f1 + fStep;
+    c20.mul(al).add(FloatVector.fromArray(S, from, f2)).intoArray(c, r2);
+    c21.mul(al).add(FloatVector.fromArray(S, from, f2 + L)).intoArray(c, r2 + L);
     int r3 = r2 + ldc;
-    c30.mul(al).add(FloatVector.fromArray(S, c, r3)).intoArray(c, r3);
-    c31.mul(al).add(FloatVector.fromArray(S, c, r3 + L)).intoArray(c, r3 + L);
+    int f3 = f2 + fStep;
+    c30.mul(al).add(FloatVector.fromArray(S, from, f3)).intoArray(c, r3);
+    c31.mul(al).add(FloatVector.fromArray(S, from, f3 + L)).intoArray(c, r3 + L);
     int r4 = r3 + ldc;
-    c40.mul(al).add(FloatVector.fromArray(S, c, r4)).intoArray(c, r4);
-    c41.mul(al).add(FloatVector.fromArray(S, c, r4 + L)).intoArray(c, r4 + L);
+    int f4 = f3 + fStep;
+    c40.mul(al).add(FloatVector.fromArray(S, from, f4)).intoArray(c, r4);
+    c41.mul(al).add(FloatVector.fromArray(S, from, f4 + L)).intoArray(c, r4 + L);
     int r5 = r4 + ldc;
-    c50.mul(al).add(FloatVector.fromArray(S, c, r5)).intoArray(c, r5);
-    c51.mul(al).add(FloatVector.fromArray(S, c, r5 + L)).intoArray(c, r5 + L);
+    int f5 = f4 + fStep;
+    c50.mul(al).add(FloatVector.fromArray(S, from, f5)).intoArray(c, r5);
+    c51.mul(al).add(FloatVector.fromArray(S, from, f5 + L)).intoArray(c, r5 + L);
     int r6 = r5 + ldc;
-    c60.mul(al).add(FloatVector.fromArray(S, c, r6)).intoArray(c, r6);
-    c61.mul(al).add(FloatVector.fromArray(S, c, r6 + L)).intoArray(c, r6 + L);
+    int f6 = f5 + fStep;
+    c60.mul(al).add(FloatVector.fromArray(S, from, f6)).intoArray(c, r6);
+    c61.mul(al).add(FloatVector.fromArray(S, from, f6 + L)).intoArray(c, r6 + L);
     int r7 = r6 + ldc;
-    c70.mul(al).add(FloatVector.fromArray(S, c, r7)).intoArray(c, r7);
-    c71.mul(al).add(FloatVector.fromArray(S, c, r7 + L)).intoArray(c, r7 + L);
+    int f7 = f6 + fStep;
+    c70.mul(al).add(FloatVector.fromArray(S, from, f7)).intoArray(c, r7);
+    c71.mul(al).add(FloatVector.fromArray(S, from, f7 + L)).intoArray(c, r7 + L);
   }
 
   /**
@@ -272,7 +294,7 @@ public final class VectorKernels implements Kernels {
    * {@code r < 4}, {@code j < 2·NR}.
    */
   private static void rows4x4(int kc, float[] a, int aOff, int lda, float[] bp, int bpOff0, int bpOff1, float alpha,
-      float[] c, int cOff, int ldc) {
+      float[] start, int startOff, float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c02 = c00;
@@ -321,26 +343,33 @@ public final class VectorKernels implements Kernels {
       c33 = x.fma(b3, c33);
     }
     FloatVector al = FloatVector.broadcast(S, alpha);
+    // each row starts from its row of C, or from start's one row (step 0)
+    float[] from = start != null ? start : c;
+    int fStep = start != null ? 0 : ldc;
     int r = cOff;
-    c00.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
-    c01.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
-    c02.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
-    c03.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    int f = start != null ? startOff : cOff;
+    c00.mul(al).add(FloatVector.fromArray(S, from, f)).intoArray(c, r);
+    c01.mul(al).add(FloatVector.fromArray(S, from, f + L)).intoArray(c, r + L);
+    c02.mul(al).add(FloatVector.fromArray(S, from, f + 2 * L)).intoArray(c, r + 2 * L);
+    c03.mul(al).add(FloatVector.fromArray(S, from, f + 3 * L)).intoArray(c, r + 3 * L);
     r += ldc;
-    c10.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
-    c11.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
-    c12.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
-    c13.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    f += fStep;
+    c10.mul(al).add(FloatVector.fromArray(S, from, f)).intoArray(c, r);
+    c11.mul(al).add(FloatVector.fromArray(S, from, f + L)).intoArray(c, r + L);
+    c12.mul(al).add(FloatVector.fromArray(S, from, f + 2 * L)).intoArray(c, r + 2 * L);
+    c13.mul(al).add(FloatVector.fromArray(S, from, f + 3 * L)).intoArray(c, r + 3 * L);
     r += ldc;
-    c20.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
-    c21.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
-    c22.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
-    c23.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    f += fStep;
+    c20.mul(al).add(FloatVector.fromArray(S, from, f)).intoArray(c, r);
+    c21.mul(al).add(FloatVector.fromArray(S, from, f + L)).intoArray(c, r + L);
+    c22.mul(al).add(FloatVector.fromArray(S, from, f + 2 * L)).intoArray(c, r + 2 * L);
+    c23.mul(al).add(FloatVector.fromArray(S, from, f + 3 * L)).intoArray(c, r + 3 * L);
     r += ldc;
-    c30.mul(al).add(FloatVector.fromArray(S, c, r)).intoArray(c, r);
-    c31.mul(al).add(FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
-    c32.mul(al).add(FloatVector.fromArray(S, c, r + 2 * L)).intoArray(c, r + 2 * L);
-    c33.mul(al).add(FloatVector.fromArray(S, c, r + 3 * L)).intoArray(c, r + 3 * L);
+    f += fStep;
+    c30.mul(al).add(FloatVector.fromArray(S, from, f)).intoArray(c, r);
+    c31.mul(al).add(FloatVector.fromArray(S, from, f + L)).intoArray(c, r + L);
+    c32.mul(al).add(FloatVector.fromArray(S, from, f + 2 * L)).intoArray(c, r + 2 * L);
+    c33.mul(al).add(FloatVector.fromArray(S, from, f + 3 * L)).intoArray(c, r + 3 * L);
   }
 
   /*
