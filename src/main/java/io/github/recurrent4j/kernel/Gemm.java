@@ -15,7 +15,8 @@ import java.util.Arrays;
  * <p>Large products pack panels of B (GotoBLAS layout) and run the micro-kernels over them. A
  * transposed A is already laid out as {@link Kernels#microKernel}'s panels with a step of lda and is
  * read in place, only a last partial panel packed; an untransposed one is packed into panels for a
- * block of at least {@value #PACK_A_MIN_COLUMNS} columns, else (and with a prepacked B) read by rows
+ * block of at least {@value #PACK_A_MIN_COLUMNS} columns and more than {@value #IN_PLACE_MAX_DEPTH}
+ * deep, else (and with a prepacked B) read by rows
  * ({@link Kernels#microKernelRowsWide}). Products with at most {@value #SMALL_M} rows (an RNN step with
  * batch 1, say) skip packing and stream B once. A few rows times many columns of a transposed B
  * stream B in place. {@link #gemmWithBias} forms a layer's {@code x·Wᵀ + b} without a pass of its
@@ -49,6 +50,16 @@ public final class Gemm {
   static final int NC = 512;
   /** The packed path packs an untransposed A for blocks of at least this many columns of C. */
   static final int PACK_A_MIN_COLUMNS = 256;
+  /**
+   * The packed path keeps an untransposed A in place for a depth block of at most this many: then
+   * the pair of B panels each tile of {@link #rowsInPlace} reads (32 KB with 512-bit vectors) stays
+   * in a 48 KB L1 cache; at depth 256 (64 KB) it does not. On the Intel Xeon (model 207) of
+   * BENCHMARKS.md, once the kernels stopped loading a first block's C, in place was the faster at
+   * depth 128 and below (2048×384×128 Bᵀ by 4%, 1600×384×64 Bᵀ by 5%, 1600×512×128 Bᵀ by 2%) and
+   * packing at depth 256 (1024×384×1024 by 2-18%, 1024×300×512 Bᵀ by 5-23%): 1 thread, builds
+   * alternating call by call in one JVM, both orders.
+   */
+  static final int IN_PLACE_MAX_DEPTH = 128;
   /**
    * Below this many multiply-adds (m·n·k) a packed or streamed product runs on one thread, and
    * below {@link #ROWS_PARALLEL_THRESHOLD} a few-rows product does: where two threads start to win
@@ -388,8 +399,9 @@ public final class Gemm {
           // builds alternating). On the AMD EPYC of earlier runs, in place had been 0-12% faster.
           // Packing is paid once per element of A and repaid over the block's columns, so a block
           // narrower than PACK_A_MIN_COLUMNS keeps A in place (packing W7's n = 128 products took 10%
-          // of its JFR samples).
-          int inPlace = transA || nc < PACK_A_MIN_COLUMNS ? mc / mr * mr : 0;
+          // of its JFR samples). So does a block at most IN_PLACE_MAX_DEPTH deep, whose two panels of
+          // B for rowsInPlace fit the L1 cache with room for A's rows.
+          int inPlace = transA || nc < PACK_A_MIN_COLUMNS || kc <= IN_PLACE_MAX_DEPTH ? mc / mr * mr : 0;
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
           macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, first ? bias : null, biasOff + jc, a, at,
