@@ -48,16 +48,16 @@ public final class Gemm {
   static final int MC = 96;
   /** Columns of B packed at once; a multiple of every kernel's {@code nr()}. */
   static final int NC = 512;
-  /** The packed path packs an untransposed A for blocks of at least this many columns of C. */
+  /** The packed path packs an untransposed A for blocks of at least this many columns of C (and deep enough). */
   static final int PACK_A_MIN_COLUMNS = 256;
   /**
    * The packed path keeps an untransposed A in place for a depth block of at most this many: then
    * the pair of B panels each tile of {@link #rowsInPlace} reads (32 KB with 512-bit vectors) stays
    * in a 48 KB L1 cache; at depth 256 (64 KB) it does not. On the Intel Xeon (model 207) of
-   * BENCHMARKS.md, once the kernels stopped loading a first block's C, in place was the faster at
-   * depth 128 and below (2048×384×128 Bᵀ by 4%, 1600×384×64 Bᵀ by 5%, 1600×512×128 Bᵀ by 2%) and
-   * packing at depth 256 (1024×384×1024 by 2-18%, 1024×300×512 Bᵀ by 5-23%): 1 thread, builds
-   * alternating call by call in one JVM, both orders.
+   * BENCHMARKS.md, once the kernels stopped loading a first block's C, in place was as fast or
+   * faster at depth 128 and below (2048×384×128 Bᵀ by 1-7%, 1600×384×64 Bᵀ by 5-6%, 1600×512×128
+   * Bᵀ level) and packing at depth 256 (1024×384×1024 by 2-18%, 1024×300×512 Bᵀ by 6-23%): 1
+   * thread, builds alternating call by call in one JVM, both orders.
    */
   static final int IN_PLACE_MAX_DEPTH = 128;
   /**
