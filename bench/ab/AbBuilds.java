@@ -19,12 +19,7 @@ public final class AbBuilds {
     int threads = args.length > 4 ? Integer.parseInt(args[4]) : 1;
     Runnable[] step = new Runnable[2];
     for (int s = 0; s < 2; s++) {
-      URL[] path = {Path.of(dirs[s], "target/classes").toUri().toURL(),
-          Path.of(dirs[s], "target/test-classes").toUri().toURL()};
-      ClassLoader loader = new URLClassLoader(path, ClassLoader.getPlatformClassLoader());
-      loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, threads);
-      step[s] = (Runnable) loader.loadClass("io.github.recurrent4j.bench.CompareBenchmark")
-          .getMethod("workload", String.class).invoke(null, id);
+      step[s] = workload(load(dirs[s], threads), id);
     }
     long warm = System.nanoTime() + WARM_UP_NANOS;
     while (System.nanoTime() < warm) {
@@ -56,5 +51,19 @@ public final class AbBuilds {
     System.out.printf("%s A %.4f ms  B %.4f ms (medians of %d slices)  B/A median %.3f [%.3f .. %.3f], B faster in %d"
         + "%n", id, ms[0][rounds / 2], ms[1][rounds / 2], rounds, ratio[rounds / 2], ratio[0], ratio[rounds - 1],
         bFaster);
+  }
+
+  /** A class loader of its own for the build in {@code dir} (built by mvn test-compile), set to {@code threads}. */
+  static ClassLoader load(String dir, int threads) throws Exception {
+    URL[] path = {Path.of(dir, "target/classes").toUri().toURL(), Path.of(dir, "target/test-classes").toUri().toURL()};
+    ClassLoader loader = new URLClassLoader(path, ClassLoader.getPlatformClassLoader());
+    loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, threads);
+    return loader;
+  }
+
+  /** One step of the build's {@code CompareBenchmark.workload(id)}. */
+  static Runnable workload(ClassLoader loader, String id) throws Exception {
+    return (Runnable) loader.loadClass("io.github.recurrent4j.bench.CompareBenchmark")
+        .getMethod("workload", String.class).invoke(null, id);
   }
 }

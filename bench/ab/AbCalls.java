@@ -1,7 +1,4 @@
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,7 +10,7 @@ import java.util.Random;
  * DIR_A DIR_B SECONDS WORKLOAD} or {@code java AbCalls DIR_A DIR_B SECONDS gemm M N K TRANS_A TRANS_B}.
  * Each pair of calls gives a ratio B/A (the two in either order, alternately); the median of
  * the ratios follows a difference of a few percent through load that changes from second to second.
- * See {@code bench/ab-calls}.
+ * Loads the builds as {@link AbBuilds} does. See {@code bench/ab-calls}.
  */
 public final class AbCalls {
   private static final long WARM_UP_NANOS = 8_000_000_000L;
@@ -24,13 +21,8 @@ public final class AbCalls {
     String id = args[3];
     Runnable[] call = new Runnable[2];
     for (int s = 0; s < 2; s++) {
-      URL[] path = {Path.of(dirs[s], "target/classes").toUri().toURL(),
-          Path.of(dirs[s], "target/test-classes").toUri().toURL()};
-      ClassLoader loader = new URLClassLoader(path, ClassLoader.getPlatformClassLoader());
-      loader.loadClass("io.github.recurrent4j.kernel.Parallel").getMethod("setThreads", int.class).invoke(null, 1);
-      call[s] = id.equals("gemm") ? gemm(loader, args) : (Runnable) loader
-          .loadClass("io.github.recurrent4j.bench.CompareBenchmark").getMethod("workload", String.class)
-          .invoke(null, id);
+      ClassLoader loader = AbBuilds.load(dirs[s], 1);
+      call[s] = id.equals("gemm") ? gemm(loader, args) : AbBuilds.workload(loader, id);
     }
     long warm = System.nanoTime() + WARM_UP_NANOS;
     while (System.nanoTime() < warm) {
