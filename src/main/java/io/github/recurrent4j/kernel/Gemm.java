@@ -448,15 +448,13 @@ public final class Gemm {
     for (int jr = 0; jr < nc; jr += nr) {
       int nTile = Math.min(nr, nc - jr);
       int bAt = bpOff + jr * kc;
-      float[] start = bias != null ? bias : zero ? zeros : null; // a full tile's rows start here, else from C
-      int startOff = bias != null ? biasCol + jr : 0;
       for (int ir = first; ir < mc; ir += mr) {
         int mTile = Math.min(mr, mc - ir);
         int cTile = cOff + ir * ldc + jr;
         boolean full = mTile == mr && nTile == nr;
         float[] out = full ? c : ws.tile(mr * nr);
-        float[] from = full ? start : zeros;
-        int fromOff = full ? startOff : 0;
+        float[] from = tileStart(full, zero, bias, zeros);
+        int fromOff = startOffset(full, bias, biasCol + jr);
         if (ir < inPlace) { // a transposed A in place (an untransposed one went to rowsInPlace)
           kernels.microKernel(kc, a, aOff + ir, lda, bp, bAt, alpha, from, fromOff, out, full ? cTile : 0,
               full ? ldc : nr);
@@ -487,8 +485,8 @@ public final class Gemm {
       int cols = Math.min(width, nc - jr);
       int b0 = bpOff + jr * kc;
       boolean full = cols == width;
-      float[] from = !full ? zeros : bias != null ? bias : zero ? zeros : null; // where the tile's rows start
-      int fromOff = full && bias != null ? biasCol + jr : 0;
+      float[] from = tileStart(full, zero, bias, zeros);
+      int fromOff = startOffset(full, bias, biasCol + jr);
       for (int ir = 0; ir < rows; ir += mr) {
         int cTile = cOff + ir * ldc + jr;
         float[] out = full ? c : ws.tile(mr * width);
@@ -505,6 +503,20 @@ public final class Gemm {
         }
       }
     }
+  }
+
+  /**
+   * The row a micro-kernel starts a tile from ({@link Kernels#microKernel}'s {@code start}): an edge
+   * tile's buffer from zeros; a full tile of C from the bias, from zeros with {@code zero}, else from
+   * C itself (null).
+   */
+  private static float[] tileStart(boolean full, boolean zero, float[] bias, float[] zeros) {
+    return !full ? zeros : bias != null ? bias : zero ? zeros : null;
+  }
+
+  /** Where in {@link #tileStart}'s row the tile's first column starts: the bias's column, else 0. */
+  private static int startOffset(boolean full, float[] bias, int biasCol) {
+    return full && bias != null ? biasCol : 0;
   }
 
   /**
