@@ -26,7 +26,8 @@ def machine():
                 cpu = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    java = subprocess.run([os.environ.get("JAVA", "java"), "-version"], capture_output=True,
+                          text=True).stderr.splitlines()[0]
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {java}; torch {torch.__version__}"
 
 
@@ -127,7 +128,7 @@ def read_round(path):
         f = line.split()
         if len(f) == 4 and f[0] in WORKLOADS and f[1].startswith("threads="):
             rows[(f[0], int(f[1][8:]))] = (float(f[2]), f[3])
-        elif f and f[0] in ("memory", "scale"):
+        elif f and f[0] in ("memory", "scale", "floor"):
             extra.append(line.strip())
     return rows, extra
 
@@ -140,6 +141,17 @@ def read_compare(paths):
         values = [r[0][key][0] for r in rounds if key in r[0]]
         rows[key] = (statistics.median(values), rounds[0][0][key][1], values)
     return rows, rounds[0][1]
+
+
+def read_floors(paths):
+    """W5's floor lines ("floor W5 threads=<n> <µs> us/step") of each round: per thread count, the median over the rounds."""
+    values = {}
+    for path in paths.split(","):
+        for line in read_round(path)[1]:
+            f = line.split()
+            if f[0] == "floor" and len(f) == 5 and f[2].startswith("threads="):
+                values.setdefault(int(f[2][8:]), []).append(float(f[3]))
+    return {threads: statistics.median(v) for threads, v in sorted(values.items())}
 
 
 def ratio_of(ours, theirs, unit):
@@ -188,6 +200,15 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
         rounds = ", ".join("–" if r is None else f"{r:.2f}" for r in per_round)
         lines.append(f"| {wid} | {name} | {threads} | {ours:.1f} | {theirs if theirs else '–'} | {unit} | "
                      f"{'–' if ratio is None else f'{ratio:.2f}'} | {rounds} | ≥ {target} | {met} |")
+    floors = read_floors(torch_out)
+    w5 = {threads: (ours, theirs) for wid, threads, ours, theirs, _, _, _ in rows if wid == "W5" and theirs}
+    if floors and w5:
+        parts = [f"on {threads} thread{'s' if threads > 1 else ''} {floors[threads]:.1f} µs, against "
+                 f"{w5[threads][1]:.1f} for its `nn.LSTM` step and {w5[threads][0]:.1f} for ours; a ratio of 5 "
+                 f"asks a whole step in {w5[threads][1] / 5:.1f} µs" for threads in floors if threads in w5]
+        lines += ["", "**W5's floor in this run:** PyTorch's own `torch.mv` of a step's 1024 gate rows by [x h] "
+                  "(the 1.31 MB of weights a step must read, without the cell, the state or `nn.LSTM`'s overhead; "
+                  "median over the rounds) took " + "; ".join(parts) + "."]
     mem = {}
     for line in java_extra:
         f = line.split()
@@ -253,6 +274,8 @@ def main():
         for wid, threads, ours, theirs, unit, ratio, _ in compare_lines(sys.argv[2], sys.argv[3]):
             print(f"{wid} threads={threads} recurrent4j={ours:.2f} pytorch={theirs} unit={unit} ratio="
                   + ("-" if ratio is None else f"{ratio:.2f}"))
+        for threads, floor in read_floors(sys.argv[3]).items():
+            print(f"(W5's floor, not a workload: torch.mv of the step's weights, threads={threads}, {floor:.2f} us)")
         return
     elif kind == "scale-lines":
         ts = read_scale(sys.argv[3])
@@ -266,7 +289,11 @@ def main():
     text = open(PATH).read() if os.path.exists(PATH) else (
         "# Benchmarks\n\nFigures from the project's benchmark commands, each section with its date, machine and command.\n"
         "These machines are shared and noisy: compare ratios from the same run, not absolute figures across runs.\n")
-    open(PATH, "w").write(replace_section(text, title, section))
+    # atomically: an interrupted run leaves the old file whole
+    tmp = PATH + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(replace_section(text, title, section))
+    os.replace(tmp, PATH)
 
 
 if __name__ == "__main__":
