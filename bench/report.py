@@ -203,12 +203,12 @@ def compare_section(java_out, torch_out, java_scale, torch_scale, command):
     floors = read_floors(torch_out)
     w5 = {threads: (ours, theirs) for wid, threads, ours, theirs, _, _, _ in rows if wid == "W5" and theirs}
     if floors and w5:
-        parts = [f"on {threads} thread{'s' if threads > 1 else ''} {floors[threads]:.1f} µs, against "
-                 f"{w5[threads][1]:.1f} for its `nn.LSTM` step and {w5[threads][0]:.1f} for ours; a ratio of 5 "
-                 f"asks a whole step in {w5[threads][1] / 5:.1f} µs" for threads in floors if threads in w5]
-        lines += ["", "**W5's floor in this run:** PyTorch's own `torch.mv` of a step's 1024 gate rows by [x h] "
-                  "(the 1.31 MB of weights a step must read, without the cell, the state or `nn.LSTM`'s overhead; "
-                  "median over the rounds) took " + "; ".join(parts) + "."]
+        parts = [f"{floors[threads]:.1f} µs on {threads} thread{'s' if threads > 1 else ''} (its `nn.LSTM` step "
+                 f"{w5[threads][1]:.1f}, ours {w5[threads][0]:.1f}; a ratio of 5 asks a whole step in "
+                 f"{w5[threads][1] / 5:.1f})" for threads in floors if threads in w5]
+        lines += ["", "**W5's floor in this run** (medians over the rounds): PyTorch's own `torch.mv` of a step's "
+                  "1024 gate rows by [x h], the 1.31 MB of weights a step must read, without the cell, the state or "
+                  "`nn.LSTM`'s overhead, took " + " and ".join(parts) + "."]
     mem = {}
     for line in java_extra:
         f = line.split()
