@@ -9,6 +9,7 @@ import argparse
 
 import torch
 
+from matvec_torch import matvec_seconds
 from timing import median_seconds
 
 
@@ -53,11 +54,7 @@ def workloads(threads, timing):
     show("W5", 1e6 * median_seconds(streaming_lstm_step(), *timing), "us/step")
     # W5's floor, not a workload: OpenBLAS's own product of the step's 1024 gate rows by [x h], the
     # 1.31 MB of weights a step must read, without the cell, the state or nn.LSTM's overhead
-    w5 = torch.randn(1024, 320)
-    z5 = torch.randn(320)
-    gates5 = torch.empty(1024)
-    print(f"floor W5 threads={threads} "
-          f"{1e6 * median_seconds(lambda: torch.mv(w5, z5, out=gates5), *timing):.2f} us/step", flush=True)
+    print(f"floor W5 threads={threads} {1e6 * matvec_seconds(1024, 320, timing):.2f} us/step", flush=True)
 
     bi = torch.nn.LSTM(64, 128, batch_first=True, bidirectional=True)
     x6 = torch.randn(b, t, 64)

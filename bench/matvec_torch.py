@@ -11,11 +11,23 @@ import torch
 
 from timing import median_seconds
 
-torch.set_num_threads(1)
-for rows, cols, what in ((1024, 320, "W_ih|W_hh, a whole step's gate rows"), (512, 320, "half of them"),
-                         (1024, 256, "W_hh alone"), (1024, 64, "W_ih alone")):
+
+def matvec_seconds(rows, cols, timing=(1.0, 7, 0.2)):
+    """Median seconds of torch.mv of a random rows×cols float32 matrix by a vector, into a kept output."""
     w = torch.randn(rows, cols)
     v = torch.randn(cols)
     out = torch.empty(rows)
-    seconds = median_seconds(lambda: torch.mv(w, v, out=out), 1.0, 7, 0.2)
-    print(f"matvec {rows}x{cols} ({what}): {1e6 * seconds:.2f} us, {4 * rows * cols / seconds / 1e9:.1f} GB/s of weights")
+    return median_seconds(lambda: torch.mv(w, v, out=out), *timing)
+
+
+def main():
+    torch.set_num_threads(1)
+    for rows, cols, what in ((1024, 320, "W_ih|W_hh, a whole step's gate rows"), (512, 320, "half of them"),
+                             (1024, 256, "W_hh alone"), (1024, 64, "W_ih alone")):
+        seconds = matvec_seconds(rows, cols)
+        print(f"matvec {rows}x{cols} ({what}): {1e6 * seconds:.2f} us, "
+              f"{4 * rows * cols / seconds / 1e9:.1f} GB/s of weights")
+
+
+if __name__ == "__main__":
+    main()
