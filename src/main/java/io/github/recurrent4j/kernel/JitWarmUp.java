@@ -66,7 +66,7 @@ final class JitWarmUp {
       k.microKernelRowsWide(kc, rows, 0, kc, bp, 0, kc * nr, 1f, from, 0, c, 0, 2 * nr);
       k.rowTimesMatrix(kc, n, 1f, x, 0, matrix, 0, n, y, 0);
       k.rowDotRows(kc, 4, 1f, x, 0, matrix, 0, kc, y, 0);
-      k.packedRowDots(kc, x, packed, 0, 1, false, column);
+      k.packedRowDots(kc, x, packed, 0, 0, 1, false, column);
       k.product(13, n - 1, 4, 1f, x, 0, 4, 1, matrix, 0, n, products, 0, n); // rows by eights, fours and ones
       k.sigmoid(x, 0, y, 0, n);
       k.tanh(x, 0, z, 0, n);

@@ -72,18 +72,20 @@ public interface Kernels {
    * block the columns in order, each holding its {@code COLUMN_BLOCK} rows side by side. Rows past
    * {@code rows} in the last block are zeros. A product that walks this layout reads one stream of
    * memory and sums no lanes across, where dot products over the rows read as many streams as rows
-   * in flight and end every row with a reduction.
+   * in flight and end every row with a reduction. The layout starts on a cache line where
+   * {@link CacheLines} knows where arrays lie.
    */
-  static float[] packRowsByColumn(int rows, int k1, float[] b1, int ldb1, int k2, float[] b2, int ldb2) {
+  static PackedRows packRowsByColumn(int rows, int k1, float[] b1, int ldb1, int k2, float[] b2, int ldb2) {
     int k = k1 + k2;
     int blocks = columnBlocks(rows);
     if ((long) blocks * COLUMN_BLOCK * k > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("Kernels.packRowsByColumn: " + rows + " rows of " + k
           + " columns are more than one array can hold");
     }
-    float[] packed = new float[blocks * COLUMN_BLOCK * k];
+    PackedRows rowsByColumn = PackedRows.zeros(blocks * COLUMN_BLOCK * k);
+    float[] packed = rowsByColumn.data;
     for (int j = 0; j < rows; j++) {
-      int at = j / COLUMN_BLOCK * COLUMN_BLOCK * k + j % COLUMN_BLOCK;
+      int at = rowsByColumn.start + j / COLUMN_BLOCK * COLUMN_BLOCK * k + j % COLUMN_BLOCK;
       for (int p = 0; p < k1; p++) {
         packed[at + p * COLUMN_BLOCK] = b1[j * ldb1 + p];
       }
@@ -92,18 +94,19 @@ public interface Kernels {
         packed[at + p * COLUMN_BLOCK] = b2[j * ldb2 + p];
       }
     }
-    return packed;
+    return rowsByColumn;
   }
 
   /**
    * {@code sums[j] = Σ_p z[p] * w[j, p]} for the rows j of the blocks {@code [from, to)} of a
-   * matrix w of {@code k} columns packed by {@link #packRowsByColumn}: {@code sums} is indexed like
+   * matrix w of {@code k} columns packed by {@link #packRowsByColumn} into {@code packed} from
+   * {@code start} (a {@link PackedRows}' data and start): {@code sums} is indexed like
    * the packed rows, {@code COLUMN_BLOCK} a block (padding rows included). Each sum starts at 0 and
    * takes its terms in order of p by fused multiply-adds, so every implementation gives the same
    * bits. {@code reverse} takes the blocks from the last one: the same sums, but a product that
    * alternates directions starts on the blocks it read last, which are still in cache.
    */
-  void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums);
+  void packedRowDots(int k, float[] z, float[] packed, int start, int from, int to, boolean reverse, float[] sums);
 
   /**
    * A small product that overwrites C: {@code c[i, j] = alpha * Σ_p a[i, p] * b[p, j]} for

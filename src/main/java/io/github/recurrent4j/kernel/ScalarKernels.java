@@ -99,12 +99,13 @@ public final class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums) {
+  public void packedRowDots(int k, float[] z, float[] packed, int start, int from, int to, boolean reverse,
+      float[] sums) {
     for (int i = from; i < to; i++) {
       int block = reverse ? from + to - 1 - i : i;
       int s = block * COLUMN_BLOCK;
       Arrays.fill(sums, s, s + COLUMN_BLOCK, 0f);
-      int at = s * k;
+      int at = start + s * k;
       for (int p = 0; p < k; p++, at += COLUMN_BLOCK) {
         float zp = z[p];
         for (int r = 0; r < COLUMN_BLOCK; r++) {

@@ -2,6 +2,7 @@ package io.github.recurrent4j.nn;
 
 import io.github.recurrent4j.kernel.Gemm;
 import io.github.recurrent4j.kernel.Kernels;
+import io.github.recurrent4j.kernel.PackedRows;
 import io.github.recurrent4j.kernel.Parallel;
 import io.github.recurrent4j.tensor.Init;
 import io.github.recurrent4j.tensor.Rng;
@@ -465,10 +466,11 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    * What a stream step of a cell that folds b_hh ({@link #packsStreamWeights}) reads: W_ih and W_hh
    * packed side by side by {@link Kernels#packRowsByColumn}, and b_ih + b_hh, with the
    * {@link Tensor#version() versions} of the four tensors they were made from. Immutable, and
-   * shared by all the layer's streams; made again when any of the versions moves.
+   * shared by all the layer's streams; made again when any of the versions moves, and copied when
+   * a collector has moved the packed weights off the start of a cache line.
    */
   static final class StreamWeights {
-    final float[] packed; // rows of [W_ih W_hh], by column in blocks of Kernels.COLUMN_BLOCK
+    final PackedRows packed; // rows of [W_ih W_hh], by column in blocks of Kernels.COLUMN_BLOCK
     final float[] bias; // (G·H) b_ih + b_hh
     final int blocks;
     private final long ih; // the versions of W_ih, W_hh, b_ih and b_hh they were made from
@@ -476,7 +478,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     private final long bi;
     private final long bh;
 
-    StreamWeights(float[] packed, float[] bias, int blocks, long ih, long hh, long bi, long bh) {
+    StreamWeights(PackedRows packed, float[] bias, int blocks, long ih, long hh, long bi, long bh) {
       this.packed = packed;
       this.bias = bias;
       this.blocks = blocks;
@@ -509,7 +511,10 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     return into;
   }
 
-  /** The stream weights of the current parameter values: the shared ones, or new ones if a parameter has changed. */
+  /**
+   * The stream weights of the current parameter values: the shared ones, new ones if a parameter
+   * has changed, or a copy if the packed weights no longer start a cache line.
+   */
   StreamWeights streamWeights() {
     long ih = weightIh.value().version();
     long hh = weightHh.value().version();
@@ -518,9 +523,12 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
     StreamWeights w = streamWeights;
     if (w == null || w.ih != ih || w.hh != hh || w.bi != bi || w.bh != bh) {
       int gh = gateCount * hiddenSize;
-      float[] packed = Kernels.packRowsByColumn(gh, inputSize, weightIh.array(), inputSize, outputSize,
+      PackedRows packed = Kernels.packRowsByColumn(gh, inputSize, weightIh.array(), inputSize, outputSize,
           weightHh.array(), outputSize);
       w = new StreamWeights(packed, foldedBias(new float[gh]), Kernels.columnBlocks(gh), ih, hh, bi, bh);
+      streamWeights = w;
+    } else if (!w.packed.onLine()) {
+      w = new StreamWeights(w.packed.moved(), w.bias, w.blocks, ih, hh, bi, bh);
       streamWeights = w;
     }
     return w;
@@ -532,7 +540,7 @@ public abstract class RecurrentLayer implements StatefulSequenceLayer {
    * {@code reverse} walks the blocks backwards, with the same bits.
    */
   void streamBlocks(Run r, StreamWeights w, float[] z, float[] sums, int from, int to, boolean reverse) {
-    Kernels.active().packedRowDots(inputSize + outputSize, z, w.packed, from, to, reverse, sums);
+    Kernels.active().packedRowDots(inputSize + outputSize, z, w.packed.data, w.packed.start, from, to, reverse, sums);
     int end = Math.min(to * Kernels.COLUMN_BLOCK, gateCount * hiddenSize);
     for (int j = from * Kernels.COLUMN_BLOCK; j < end; j++) {
       r.gates[j] = w.bias[j] + sums[j];

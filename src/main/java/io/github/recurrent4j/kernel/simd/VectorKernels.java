@@ -773,11 +773,12 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void packedRowDots(int k, float[] z, float[] packed, int from, int to, boolean reverse, float[] sums) {
+  public void packedRowDots(int k, float[] z, float[] packed, int start, int from, int to, boolean reverse,
+      float[] sums) {
     for (int i = from; i < to; i++) {
       int block = reverse ? from + to - 1 - i : i;
       for (int part = 0; part < COLUMN_BLOCK; part += 8 * L) { // one part with 512-bit vectors
-        columnDots8(k, z, packed, block * COLUMN_BLOCK * k + part, sums, block * COLUMN_BLOCK + part);
+        columnDots8(k, z, packed, start + block * COLUMN_BLOCK * k + part, sums, block * COLUMN_BLOCK + part);
       }
     }
   }
