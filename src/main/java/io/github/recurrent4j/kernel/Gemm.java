@@ -85,16 +85,24 @@ public final class Gemm {
   /** Per-thread packing buffers, allocated once and grown only when a kernel needs more. */
   private static final class Workspace {
     float[] ap = new float[MC * KC]; // packed A block: MC/mr panels of (KC, mr)
-    float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr)
+    float[] bp = new float[0]; // packed B block: NC/nr panels of (KC, nr), from bpStart()
+    private final Object[] bpHolder = {bp}; // for CacheLines
     float[] tile = new float[0]; // (mr, 2·nr) for edge tiles
     float[] row = new float[0]; // (k) one row of a transposed A
     float[] zeros = new float[0]; // a row of zeros a micro-kernel starts a tile from; never written
 
+    /** The packed-B buffer, with room for {@code size} floats from {@link #bpStart}. */
     float[] bp(int size) {
-      if (bp.length < size) {
-        bp = new float[size];
+      if (bp.length < size + CacheLines.FLOATS - 1) {
+        bp = new float[size + CacheLines.FLOATS - 1];
+        bpHolder[0] = bp;
       }
       return bp;
+    }
+
+    /** Where in {@link #bp} a cache line starts now (0 where that is not known): the packed panels' start. */
+    int bpStart() {
+      return CacheLines.lineStart(bpHolder);
     }
 
     float[] tile(int size) {
@@ -280,14 +288,15 @@ public final class Gemm {
     final int nr = kernels.nr();
     Workspace ws = WORKSPACE.get();
     int mPadded = (m + nr - 1) / nr * nr;
-    float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr)
+    float[] ap = ws.bp(KC * mPadded); // op(A)ᵀ as panels of (kc, nr), from apOff
+    int apOff = ws.bpStart();
     float[] tile = ws.tile(2 * mr * nr);
     float[] edgeRows = ws.row(mr * KC); // (mr, kc) zero-padded last rows of B
     float[] zeros = ws.zeros(2 * nr); // where each tile starts
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
       boolean first = zero && pc == 0;
-      packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap, 0);
+      packB(!transA, a, aOff, lda, pc, kc, 0, m, nr, ap, apOff);
       for (int j = j0; j < j1; j += mr) {
         int rows = Math.min(mr, j1 - j);
         float[] rowData = b;
@@ -307,10 +316,11 @@ public final class Gemm {
           int width = pair ? 2 * nr : nr;
           int cols = Math.min(width, m - i0);
           if (pair) {
-            kernels.microKernelRowsWide(kc, rowData, rowOff, rowStride, ap, i0 * kc, (i0 + nr) * kc, alpha, zeros, 0,
-                tile, 0, width);
+            kernels.microKernelRowsWide(kc, rowData, rowOff, rowStride, ap, apOff + i0 * kc, apOff + (i0 + nr) * kc,
+                alpha, zeros, 0, tile, 0, width);
           } else {
-            kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, i0 * kc, alpha, zeros, 0, tile, 0, width);
+            kernels.microKernelRows(kc, rowData, rowOff, rowStride, ap, apOff + i0 * kc, alpha, zeros, 0, tile, 0,
+                width);
           }
           if (transposedC) {
             for (int r = 0; r < rows; r++) {
@@ -383,11 +393,12 @@ public final class Gemm {
     Workspace ws = WORKSPACE.get();
     float[] ap = ws.ap;
     float[] bp = ws.bp(KC * NC);
+    int bpOff = ws.bpStart();
     for (int jc = j0; jc < j1; jc += NC) {
       int nc = Math.min(NC, j1 - jc);
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
-        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp, 0);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, nr, bp, bpOff);
         for (int ic = 0; ic < m; ic += MC) {
           int mc = Math.min(MC, m - ic);
           boolean first = zero && pc == 0;
@@ -405,7 +416,7 @@ public final class Gemm {
           packA(transA, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, mr, ap);
           int at = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
           macroKernel(kernels, inPlace, transA, mc, nc, kc, alpha, first, first ? bias : null, biasOff + jc, a, at,
-              lda, ap, bp, 0, c, cOff + ic * ldc + jc, ldc, ws);
+              lda, ap, bp, bpOff, c, cOff + ic * ldc + jc, ldc, ws);
         }
       }
     }
@@ -529,14 +540,17 @@ public final class Gemm {
     private final int k;
     private final int n;
     private final int nPadded; // n rounded up to whole panels of nr
-    private final float[] data; // for each depth block pc: its (kc, nr) panels, from pc·nPadded
+    private final float[] data; // for each depth block pc: its (kc, nr) panels, from start + pc·nPadded
+    private final Object[] self; // {data}: for CacheLines
+    private int start; // where a cache line started in data when it was last packed (0 where not known)
 
     private PackedB(Kernels kernels, int k, int n) {
       this.kernels = kernels;
       this.k = k;
       this.n = n;
       this.nPadded = (n + kernels.nr() - 1) / kernels.nr() * kernels.nr();
-      this.data = new float[Math.toIntExact((long) k * nPadded)];
+      this.data = new float[Math.toIntExact((long) k * nPadded + CacheLines.FLOATS - 1)];
+      this.self = new Object[] {data};
     }
 
     /** The depth of op(B) (its rows). */
@@ -567,8 +581,10 @@ public final class Gemm {
     checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
     PackedB packed = reuse != null && reuse.kernels == kernels && reuse.k == k && reuse.n == n ? reuse
         : new PackedB(kernels, k, n);
+    packed.start = CacheLines.lineStart(packed.self);
     for (int pc = 0; pc < k; pc += KC) {
-      packB(transB, b, bOff, ldb, pc, Math.min(KC, k - pc), 0, n, kernels.nr(), packed.data, pc * packed.nPadded);
+      packB(transB, b, bOff, ldb, pc, Math.min(KC, k - pc), 0, n, kernels.nr(), packed.data,
+          packed.start + pc * packed.nPadded);
     }
     return packed;
   }
@@ -622,7 +638,7 @@ public final class Gemm {
         int inPlace = mc / kernels.mr() * kernels.mr();
         packA(false, a, aOff, lda, ic + inPlace, mc - inPlace, pc, kc, kernels.mr(), ap);
         macroKernel(kernels, inPlace, false, mc, j1 - j0, kc, alpha, zero && pc == 0, null, 0, a, aOff + ic * lda + pc,
-            lda, ap, b.data, pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
+            lda, ap, b.data, b.start + pc * b.nPadded + j0 * kc, c, cOff + ic * ldc + j0, ldc, ws);
       }
     }
   }
