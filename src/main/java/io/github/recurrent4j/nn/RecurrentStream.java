@@ -12,9 +12,9 @@ import java.util.Arrays;
  */
 public final class RecurrentStream {
   /**
-   * From this many multiply-adds per step (an LSTM of I=64, H=256 has 327,680: 1.3 MB of weights,
-   * more than one core's L2) a step splits its gate rows in two halves across two threads, so
-   * each core keeps its half of the weights in its own cache.
+   * From this many multiply-adds per step (an LSTM of I=64, H=256 has 327,680: 1.3 MB of weights)
+   * a step splits its gate rows in two halves across two threads, so each core reads its half of
+   * the weights from its own cache.
    */
   static final long SPLIT_MIN_WORK = 1L << 17;
 
@@ -73,7 +73,7 @@ public final class RecurrentStream {
     System.arraycopy(run.h, 0, z, x.length, width);
     System.arraycopy(run.h, 0, run.hPrev, 0, width); // h_{t-1}, which the cell reads
     // Every other step walks the blocks backwards: it starts on those the last step read last,
-    // which are still in cache (1 thread: 1.31 MB of weights through a 1 MB L2).
+    // which are the likeliest to be still in cache.
     reverse = !reverse;
     if (split == null) {
       layer.streamBlocks(run, w, z, sums, 0, w.blocks, reverse);
