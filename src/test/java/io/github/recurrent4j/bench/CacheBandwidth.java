@@ -1,15 +1,18 @@
 package io.github.recurrent4j.bench;
 
+import io.github.recurrent4j.kernel.CacheLines;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * How fast one core reads a float array again and again, by the array's size: the floor under any
- * product that streams its weights, such as W5's step (1.31 MB of weights). Best of 3 batches of
- * 20 sums per size, 3 passes.
+ * product that streams its weights, such as W5's step (1.31 MB of weights). Best of 30 batches of
+ * 20 sums per size, 3 passes. The sums start on a cache line where {@link CacheLines} knows where
+ * arrays lie (JDK 17-23): before it did, they started wherever the array fell, and loads that span
+ * two lines made this core's L2 look half as fast as it is (see {@link LineOffsets}).
  *
- * <pre>java --add-modules jdk.incubator.vector -cp target/test-classes io.github.recurrent4j.bench.CacheBandwidth</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes io.github.recurrent4j.bench.CacheBandwidth</pre>
  */
 public final class CacheBandwidth {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -17,14 +20,14 @@ public final class CacheBandwidth {
 
   private CacheBandwidth() {}
 
-  /** The sum of {@code a[0, n)} in four vector accumulators; n a multiple of four vectors. */
-  static float sum(float[] a, int n) {
+  /** The sum of {@code a[from, from + n)} in four vector accumulators; n a multiple of four vectors. */
+  static float sum(float[] a, int from, int n) {
     int l = S.length();
     FloatVector s0 = FloatVector.zero(S);
     FloatVector s1 = s0;
     FloatVector s2 = s0;
     FloatVector s3 = s0;
-    for (int i = 0; i < n; i += 4 * l) {
+    for (int i = from; i < from + n; i += 4 * l) {
       s0 = s0.add(FloatVector.fromArray(S, a, i));
       s1 = s1.add(FloatVector.fromArray(S, a, i + l));
       s2 = s2.add(FloatVector.fromArray(S, a, i + 2 * l));
@@ -34,7 +37,8 @@ public final class CacheBandwidth {
   }
 
   public static void main(String[] args) {
-    float[] a = new float[SIZES_KB[SIZES_KB.length - 1] * 256];
+    float[] a = new float[SIZES_KB[SIZES_KB.length - 1] * 256 + CacheLines.FLOATS];
+    Object[] holder = {a};
     for (int i = 0; i < a.length; i++) {
       a[i] = i % 7;
     }
@@ -47,7 +51,7 @@ public final class CacheBandwidth {
         for (int batch = 0; batch < 30; batch++) {
           long t0 = System.nanoTime();
           for (int i = 0; i < 20; i++) {
-            sink += sum(a, n);
+            sink += sum(a, CacheLines.lineStart(holder), n);
           }
           best = Math.min(best, System.nanoTime() - t0);
         }
