@@ -62,6 +62,14 @@ public final class CacheLines {
 
   private CacheLines() {}
 
+  /**
+   * The floats an array needs beyond its data so that the data can start on a line wherever the
+   * array lies: {@code FLOATS - 1} where that is {@link #known}, else none.
+   */
+  public static int room() {
+    return GET_INT == null ? 0 : FLOATS - 1;
+  }
+
   /** Whether {@link #lineStart} knows where arrays lie in this JVM. */
   public static boolean known() {
     return GET_INT != null;

@@ -93,8 +93,8 @@ public final class Gemm {
 
     /** The packed-B buffer, with room for {@code size} floats from {@link #bpStart}. */
     float[] bp(int size) {
-      if (bp.length < size + CacheLines.FLOATS - 1) {
-        bp = new float[size + CacheLines.FLOATS - 1];
+      if (bp.length < size + CacheLines.room()) {
+        bp = new float[size + CacheLines.room()];
         bpHolder[0] = bp;
       }
       return bp;
@@ -549,7 +549,7 @@ public final class Gemm {
       this.k = k;
       this.n = n;
       this.nPadded = (n + kernels.nr() - 1) / kernels.nr() * kernels.nr();
-      this.data = new float[Math.toIntExact((long) k * nPadded + CacheLines.FLOATS - 1)];
+      this.data = new float[Math.toIntExact((long) k * nPadded + CacheLines.room())];
       this.self = new Object[] {data};
     }
 

@@ -16,7 +16,7 @@ public final class PackedRows {
   private final Object[] self; // {data}: for CacheLines
 
   private PackedRows(int length) {
-    this.data = new float[length + (CacheLines.known() ? CacheLines.FLOATS - 1 : 0)];
+    this.data = new float[length + CacheLines.room()];
     this.self = new Object[] {data};
     this.start = CacheLines.lineStart(self);
     this.length = length;

@@ -13,6 +13,7 @@ class CacheLinesTest {
   @Test
   void lineStartsAreKnownBeforeJdk24() {
     assertThat(CacheLines.known()).isEqualTo(Runtime.version().feature() < 24);
+    assertThat(CacheLines.room()).isEqualTo(CacheLines.known() ? CacheLines.FLOATS - 1 : 0);
     if (!CacheLines.known()) {
       assertThat(CacheLines.lineStart(new Object[] {new float[100]})).isZero();
     }
